@@ -32,7 +32,8 @@ class Reconstruction:
     faces: np.ndarray               # (M, 3) int32, counter-clockwise seen from outside
     uvs: np.ndarray                 # (N, 2) float32, front projection into the *full* input image, v up
     image: np.ndarray               # (H, W, 4) uint8 RGBA input image, rows top-down (the texture)
-    mask: np.ndarray                # (H, W) bool foreground mask at the input's resolution
+    mask: np.ndarray                # (h, w) bool foreground mask on the working copy (longer side <= 1024)
+    mask_grid: np.ndarray | None = None  # bool mask on the square frame grid the fit used
     name: str = "image"             # stem of the input, used to name outputs
     device: str = "cpu"             # device the tensors ran on
     timings: dict = field(default_factory=dict)   # stage -> seconds

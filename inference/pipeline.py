@@ -1,0 +1,161 @@
+"""image -> mask -> frame grid -> template (or learned prior) -> silhouette fit -> mesh with UVs."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .errors import DependencyError, InputError, MeshFromImageError
+from .frame import Frame
+from .image_io import read_mask, read_source
+from .mask import bounding_box, clean_mask, extract_mask
+from .result import Reconstruction, ReconstructionOptions
+from .template import inflation_template
+
+# The mask is found on a copy no larger than this: plenty for an outline, and a 8k photo stays fast.
+WORK_SIZE = 1024
+# The network sees this grid; the template and fit use a finer one for dense meshes.
+NETWORK_GRID = 128
+MIN_VERTICES, MAX_VERTICES = 100, 200_000
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError as exc:
+        import sys
+        raise DependencyError(f"PyTorch is not installed for the Python at '{sys.executable}' ({exc}). Install the "
+                              "extension's bundled runtime, or choose an interpreter that has torch in the add-on "
+                              "preferences.") from None
+    return torch
+
+
+def _working_copy(rgba: np.ndarray) -> np.ndarray:
+    h, w = rgba.shape[:2]
+    factor = max(h, w) / WORK_SIZE
+    if factor <= 1.0:
+        return rgba
+    from skimage.transform import resize
+    return resize(rgba, (max(2, round(h / factor)), max(2, round(w / factor))), order=1, anti_aliasing=True).astype(np.float32)
+
+
+def fit_grid_size(template_vertices: int) -> int:
+    """Grid resolution for template and fit: about three cells per template edge across the object."""
+    return int(np.clip(2 ** np.ceil(np.log2(4 * np.sqrt(template_vertices))), 128, 512))
+
+
+class _Progress:
+    """Maps each stage's own 0..1 onto the whole job, so callers see one rising bar."""
+    SPAN = {"load": (0.0, 0.05), "mask": (0.05, 0.12), "template": (0.12, 0.2), "network": (0.12, 0.3),
+            "fit": (0.3, 0.97), "finish": (0.97, 1.0)}
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def __call__(self, stage: str, fraction: float):
+        if self.callback is not None:
+            lo, hi = self.SPAN.get(stage, (0.0, 1.0))
+            self.callback(stage, lo + (hi - lo) * float(np.clip(fraction, 0.0, 1.0)))
+
+
+def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=None, progress=None,
+                name: str | None = None) -> Reconstruction:
+    """Reconstruct a closed, UV-mapped mesh from one picture (a path or an RGBA/RGB array, rows top-down).
+
+    `mask` (optional path or array) overrides the automatic foreground extraction. `progress(stage, fraction)`
+    is called throughout and may raise inference.errors.Cancelled to stop."""
+    opts = options or ReconstructionOptions()
+    if not MIN_VERTICES <= int(opts.template_vertices) <= MAX_VERTICES:
+        raise InputError(f"Template density must be between {MIN_VERTICES} and {MAX_VERTICES} vertices "
+                         f"(got {opts.template_vertices}).")
+    report = _Progress(progress)
+    timings: dict[str, float] = {}
+    info: dict = {}
+    torch = _import_torch()
+    from .device import describe_device, select_device
+
+    device = select_device(opts.device, torch)
+
+    t = time.perf_counter()
+    report("load", 0.0)
+    rgba, stem = read_source(source)
+    name = name or stem
+    work = _working_copy(rgba)
+    timings["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report("mask", 0.0)
+    if mask is not None:
+        m = clean_mask(read_mask(mask, work.shape[:2]), smooth=False)
+        info["mask_source"] = "user mask"
+    else:
+        m, info["mask_source"] = extract_mask(work)
+    frame = Frame.from_box(bounding_box(m), work.shape[1], work.shape[0])
+    grid = fit_grid_size(opts.template_vertices)
+    mask_grid = frame.sample_grid(m.astype(np.float32), grid) > 0.5
+    timings["mask"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    vertices, faces = None, None
+    model = _resolve_model(opts.model, info)
+    if model is not None:
+        report("network", 0.0)
+        try:
+            vertices, faces = _apply_prior(model, frame, work, m, device)
+            info["model"] = model
+        except DependencyError as exc:
+            # A missing or damaged weights file must not cost the artist their result.
+            info["model"] = "none"
+            info["warning"] = f"{exc} Fell back to the training-free reconstruction."
+        timings["network"] = time.perf_counter() - t
+    if vertices is None:
+        report("template", 0.0)
+        vertices, faces = inflation_template(mask_grid, opts.template_vertices)
+        info.setdefault("model", "none")
+        timings["template"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if opts.refine and opts.refine_steps > 0:
+        from .fit import fit_to_silhouette
+        vertices = fit_to_silhouette(vertices, faces, mask_grid, steps=int(opts.refine_steps), device=device,
+                                     progress=report)
+    timings["fit"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report("finish", 0.0)
+    image_u8 = np.round(rgba * 255.0).astype(np.uint8)
+    uvs = frame.rescaled(rgba.shape[1], rgba.shape[0]).uvs(vertices[:, :2])
+    info.update(vertices=int(len(vertices)), faces=int(len(faces)), grid=grid)
+    timings["finish"] = time.perf_counter() - t
+    report("finish", 1.0)
+    return Reconstruction(vertices=vertices.astype(np.float32), faces=faces.astype(np.int32), uvs=uvs,
+                          image=image_u8, mask=m, mask_grid=mask_grid, name=name, device=describe_device(device), timings=timings,
+                          info=info)
+
+
+def _resolve_model(requested: str, info: dict) -> str | None:
+    """The learned prior to run, or None for the training-free path."""
+    requested = (requested or "none").lower()
+    if requested == "none":
+        return None
+    try:
+        from . import prior
+    except ImportError:
+        prior = None
+    if requested == "auto":
+        return prior.default_model() if prior is not None else None
+    if prior is None or requested not in prior.available_models():
+        known = ", ".join(["auto", "none"] + (prior.available_models() if prior is not None else []))
+        raise InputError(f"Unknown model '{requested}'. Choose one of: {known}.")
+    return requested
+
+
+def _apply_prior(model: str, frame: Frame, work: np.ndarray, m: np.ndarray, device):
+    from . import prior
+
+    rgb_grid = frame.sample_grid(work[:, :, :3], NETWORK_GRID)
+    mask_grid = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5
+    return prior.apply_prior(model, rgb_grid, mask_grid, device)
+
+
+__all__ = ["reconstruct", "ReconstructionOptions", "Reconstruction", "MeshFromImageError"]
