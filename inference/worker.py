@@ -1,0 +1,301 @@
+"""The inference worker: a long-lived process that runs reconstructions for Blender, which never imports torch.
+
+Run as ``<python> -u -m inference.worker`` with the extension folder on PYTHONPATH. Protocol: JSON lines.
+Requests arrive on stdin, events leave on stdout; everything else a library prints goes to stderr, which the
+client sends to a log file it quotes in error messages.
+
+    -> {"type": "ready", "python", "torch", "device", "device_name", "pid", "protocol"}   once, after start-up
+    -> {"type": "fatal", "message"}            instead of ready when a dependency is missing; then the worker exits
+    <- {"cmd": "reconstruct", "id", "image_path" | "image_array_path", "mask_path"?, "name"?, "options"?, "output_path"}
+    -> {"type": "progress", "id", "stage", "fraction"} ...
+    -> {"type": "result", "id", "mesh_path", "meta": {"name", "device", "timings", "info"}}
+    -> {"type": "error", "id", "message", "kind"}  kind: input | cancelled | dependency | internal
+    <- {"cmd": "cancel", "id"}                 the job stops at its next progress call
+    <- {"cmd": "shutdown"}                     (or EOF on stdin) stops the running job and exits
+
+stdin is read on a thread so a cancel reaches a running job; jobs run one at a time, in arrival order, on the
+main thread. Only the standard library is imported at module level: torch and the engine are imported in
+``main`` so that a missing package becomes a readable "fatal" event instead of a traceback nobody sees.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+
+PROTOCOL_VERSION = 1
+
+# Progress events are throttled: the pipeline may report thousands of steps, and each event is a line the
+# client parses on Blender's main thread. Stage changes and the end of a stage always go through.
+_PROGRESS_MIN_INTERVAL_S = 0.1
+_PROGRESS_MIN_STEP = 0.02
+
+_REQUIRED_PACKAGES = (
+    # (import name, pip name)
+    ("numpy", "numpy"),
+    ("torch", "torch"),
+    ("scipy", "scipy"),
+    ("skimage", "scikit-image"),
+    ("PIL", "pillow"),
+)
+
+
+class _Channel:
+    """The protocol's output: one JSON object per line on the real stdout, written under a lock because the
+    stdin reader thread answers some requests itself."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, event: dict) -> None:
+        line = json.dumps(event, default=_json_default, allow_nan=False)
+        with self._lock:
+            try:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+            except (BrokenPipeError, OSError):
+                pass  # the client is gone; the stdin reader will see EOF and stop us
+
+
+def _json_default(value):
+    """numpy scalars and arrays, paths and the like appear in timings/info; make them plain JSON."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "__fspath__"):
+        return os.fspath(value)
+    return str(value)
+
+
+def _plain(value):
+    """A JSON-safe copy of a meta value: non-finite floats become None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    elif hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return _json_default(value)
+
+
+def _claim_stdout():
+    """Keep the real stdout for the protocol and point file descriptor 1 (and sys.stdout) at stderr, so
+    prints from any library, including C code writing to fd 1, cannot corrupt the event stream."""
+    sys.stdout.flush()
+    protocol_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(protocol_fd, "w", encoding="utf-8", buffering=1)
+
+
+def _missing_packages() -> list[tuple[str, str]]:
+    missing = []
+    for module, pip_name in _REQUIRED_PACKAGES:
+        try:
+            __import__(module)
+        except Exception as exc:  # ImportError, or a broken install raising anything else (DLL load errors)
+            missing.append((pip_name, f"{type(exc).__name__}: {exc}"))
+    return missing
+
+
+def _dependency_message(missing: list[tuple[str, str]]) -> str:
+    names = " ".join(name for name, _ in missing)
+    details = "; ".join(f"{name} ({why})" for name, why in missing)
+    return (f"The Python interpreter '{sys.executable}' (Python {sys.version.split()[0]}) cannot run the "
+            f"reconstruction: missing or broken package(s): {details}. Install them for that interpreter "
+            f"('{sys.executable}' -m pip install {names}) or choose another Python interpreter in the "
+            f"add-on preferences.")
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or \
+        "out of memory" in str(exc).lower()
+
+
+def _error_event(job_id, exc: BaseException) -> dict:
+    from .errors import Cancelled, DependencyError, InputError
+
+    if isinstance(exc, Cancelled):
+        return {"type": "error", "id": job_id, "message": str(exc) or "Cancelled.", "kind": "cancelled"}
+    if isinstance(exc, InputError):
+        return {"type": "error", "id": job_id, "message": str(exc), "kind": "input"}
+    if isinstance(exc, DependencyError):
+        return {"type": "error", "id": job_id, "message": str(exc), "kind": "dependency"}
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    sys.stderr.flush()
+    if _out_of_memory(exc):
+        message = ("The reconstruction ran out of memory. Lower the template vertex count in the options, "
+                   "or use the CPU device if the GPU's memory is the limit.")
+    else:
+        last_line = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        message = f"Internal error in the reconstruction: {last_line} (full traceback in the worker log)"
+    return {"type": "error", "id": job_id, "message": message, "kind": "internal"}
+
+
+class _Server:
+    def __init__(self, channel: _Channel):
+        self.channel = channel
+        self.jobs: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._cancelled: set = set()      # ids cancelled before or while they run
+        self._current = None              # id of the running job
+        self._stopping = False
+
+    # ---- stdin reader thread -------------------------------------------------------------------------
+    def read_requests(self, stream) -> None:
+        for raw in stream:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict):
+                    raise ValueError("a request must be a JSON object")
+            except ValueError as exc:
+                self.channel.send({"type": "error", "id": None, "kind": "internal",
+                                   "message": f"Unreadable request ({exc}): {line[:200]!r}"})
+                continue
+            cmd = request.get("cmd")
+            if cmd == "reconstruct":
+                self.jobs.put(request)
+            elif cmd == "cancel":
+                with self._lock:
+                    self._cancelled.add(request.get("id"))
+            elif cmd == "shutdown":
+                break
+            else:
+                self.channel.send({"type": "error", "id": request.get("id"), "kind": "internal",
+                                   "message": f"Unknown command {cmd!r}."})
+        # Shutdown or EOF (the parent quit): stop the running job at its next progress call, then exit.
+        with self._lock:
+            self._stopping = True
+        self.jobs.put(None)
+
+    def _should_stop(self, job_id) -> bool:
+        with self._lock:
+            return self._stopping or job_id in self._cancelled
+
+    # ---- main thread ---------------------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            request = self.jobs.get()
+            if request is None:
+                return
+            job_id = request.get("id")
+            if self._should_stop(job_id):
+                self.channel.send({"type": "error", "id": job_id, "message": "Cancelled.", "kind": "cancelled"})
+            else:
+                with self._lock:
+                    self._current = job_id
+                try:
+                    self.channel.send(self._run(request))
+                except BaseException as exc:  # noqa: BLE001 - every failure must become an answer
+                    self.channel.send(_error_event(job_id, exc))
+                    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                        raise
+                finally:
+                    with self._lock:
+                        self._current = None
+            with self._lock:
+                self._cancelled.discard(job_id)
+
+    def _progress_reporter(self, job_id):
+        from .errors import Cancelled
+
+        last = {"stage": None, "fraction": -1.0, "time": 0.0}
+
+        def progress(stage: str, fraction: float) -> None:
+            if self._should_stop(job_id):
+                raise Cancelled("Cancelled.")
+            now = time.monotonic()
+            fraction = float(fraction)
+            if (stage != last["stage"] or fraction >= 1.0
+                    or (now - last["time"] >= _PROGRESS_MIN_INTERVAL_S
+                        and abs(fraction - last["fraction"]) >= _PROGRESS_MIN_STEP)):
+                last.update(stage=stage, fraction=fraction, time=now)
+                self.channel.send({"type": "progress", "id": job_id, "stage": str(stage),
+                                   "fraction": max(0.0, min(1.0, fraction)) if math.isfinite(fraction) else 0.0})
+
+        return progress
+
+    def _run(self, request: dict) -> dict:
+        import numpy as np
+
+        from .errors import InputError
+        from .pipeline import reconstruct
+        from .result import ReconstructionOptions
+
+        job_id = request.get("id")
+        output_path = request.get("output_path")
+        if not output_path:
+            raise InputError("The request names no output_path for the mesh.")
+        if request.get("image_path"):
+            source = request["image_path"]
+        elif request.get("image_array_path"):
+            try:
+                source = np.load(request["image_array_path"], allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise InputError(f"Could not read the image array {request['image_array_path']}: {exc}") from exc
+        else:
+            raise InputError("The request names no image (image_path or image_array_path).")
+        options = ReconstructionOptions.from_dict(request.get("options"))
+
+        rec = reconstruct(source, options, mask=request.get("mask_path") or None,
+                          progress=self._progress_reporter(job_id), name=request.get("name") or None)
+
+        # Write beside the target, then rename: the client never sees a half-written file.
+        partial = output_path + ".partial.npz"
+        np.savez(partial, vertices=np.asarray(rec.vertices, dtype=np.float32),
+                 faces=np.asarray(rec.faces, dtype=np.int32), uvs=np.asarray(rec.uvs, dtype=np.float32))
+        os.replace(partial, output_path)
+        meta = {"name": rec.name, "device": rec.device, "timings": _plain(rec.timings), "info": _plain(rec.info)}
+        return {"type": "result", "id": job_id, "mesh_path": output_path, "meta": meta}
+
+
+def _ready_event() -> dict:
+    import torch
+
+    from .device import describe_device, select_device
+
+    device = select_device("auto")
+    return {"type": "ready", "python": sys.executable, "torch": torch.__version__, "device": device.type,
+            "device_name": describe_device(device), "pid": os.getpid(), "protocol": PROTOCOL_VERSION}
+
+
+def main() -> int:
+    channel = _Channel(_claim_stdout())
+    missing = _missing_packages()
+    if missing:
+        channel.send({"type": "fatal", "message": _dependency_message(missing)})
+        return 2
+    try:
+        from . import pipeline  # noqa: F401 - import now so the first job is not slowed and import errors show here
+        ready = _ready_event()
+    except Exception as exc:  # noqa: BLE001
+        traceback.print_exc(file=sys.stderr)
+        last_line = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        channel.send({"type": "fatal", "message": f"The inference engine failed to start in '{sys.executable}': "
+                                                  f"{last_line}"})
+        return 2
+    channel.send(ready)
+
+    server = _Server(channel)
+    reader = threading.Thread(target=server.read_requests, args=(sys.stdin,), name="requests", daemon=True)
+    reader.start()
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

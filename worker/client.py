@@ -1,0 +1,529 @@
+"""Start and drive the inference worker process (``python -m inference.worker``) from Blender or a script.
+
+Blender never imports torch: it runs the engine in a child process and talks to it in JSON lines (the
+protocol is described in ``inference/worker.py``). This module is the parent's side. It uses only the
+standard library and numpy, so it imports inside Blender and in plain tests alike.
+
+Threads: each worker process has one reader thread that parses its stdout and updates the Job objects; every
+public method is safe to call from Blender's main thread (a timer or a modal operator polls ``Job.poll``).
+"""
+from __future__ import annotations
+
+import atexit
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import numpy as np
+
+_STOP_GRACE_S = 5.0          # how long stop() lets the worker finish on its own before killing it
+_LOG_TAIL_CHARS = 3000       # how much of the worker's stderr an error message quotes
+_LOGS_KEPT = 10              # older worker logs in the log folder are deleted at start-up
+
+
+class WorkerError(Exception):
+    """A job or the worker failed. ``kind`` says how: "startup", "timeout", "died", "input", "cancelled",
+    "internal" or "dependency"; the message is written for the artist and names what to do."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
+
+
+def _default_package_dir() -> str:
+    """The folder holding both ``worker/`` and ``inference/``: the repository root or the installed extension."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _same_interpreter(python: str) -> bool:
+    # Symlinks are deliberately not resolved: a virtual environment's python links to the system one but has
+    # other site-packages.
+    return os.path.normcase(os.path.abspath(python)) == os.path.normcase(os.path.abspath(sys.executable))
+
+
+def _site_dirs_of_this_process() -> list[str]:
+    """site-packages folders on our sys.path. A child of Blender's Python does not inherit the folders Blender
+    adds at run time (the extensions' wheels among them), so they are passed on explicitly."""
+    return [p for p in sys.path
+            if p and os.path.basename(os.path.normpath(p)) in ("site-packages", "dist-packages") and os.path.isdir(p)]
+
+
+def _tail(path: str | None, chars: int = _LOG_TAIL_CHARS) -> str:
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - chars))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return text.strip()
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "is still running"
+    if code < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (the system may have run out of memory)" if -code == getattr(signal, "SIGKILL", 9) else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with code {code}"
+
+
+class Job:
+    """One reconstruction request. Progress arrives in the background; ``poll`` hands over what is new."""
+
+    def __init__(self, client: "WorkerClient", job_id: str, owned_files: list[str]):
+        self.id = job_id
+        self._client = client
+        self._owned_files = owned_files        # temp inputs the client wrote for this job, deleted when done
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._new_events: list[dict] = []
+        self._progress = ("queued", 0.0)
+        self._result: dict | None = None
+        self._error: WorkerError | None = None
+        self._submitted_at = time.monotonic()
+        self.elapsed: float | None = None      # seconds from submit to the answer
+
+    # ---- caller side ---------------------------------------------------------------------------------
+    def poll(self) -> list[dict]:
+        """Progress events received since the previous poll (non-blocking)."""
+        with self._lock:
+            events, self._new_events = self._new_events, []
+        return events
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def progress(self) -> tuple[str, float]:
+        """The latest (stage, fraction)."""
+        with self._lock:
+            return self._progress
+
+    def result(self) -> dict:
+        """{"vertices", "faces", "uvs" (numpy arrays), "meta"} once done; raises WorkerError if the job failed."""
+        if not self.done:
+            raise RuntimeError(f"Job {self.id} has not finished; check Job.done or call Job.wait() first.")
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def wait(self, timeout: float | None = 600.0) -> dict:
+        """Block until the job ends and return its result. After ``timeout`` seconds the job is cancelled and
+        WorkerError(kind="timeout") is raised."""
+        if not self._finished.wait(timeout):
+            self.cancel()
+            raise WorkerError("timeout", f"The reconstruction did not finish within {timeout:g} s and was cancelled.")
+        return self.result()
+
+    def cancel(self) -> None:
+        """Ask the worker to stop this job at its next progress step; it then fails with kind "cancelled"."""
+        if not self.done:
+            self._client._send({"cmd": "cancel", "id": self.id})
+
+    # ---- reader-thread side --------------------------------------------------------------------------
+    def _add_progress(self, stage: str, fraction: float) -> None:
+        event = {"type": "progress", "id": self.id, "stage": stage, "fraction": fraction}
+        with self._lock:
+            self._progress = (stage, fraction)
+            self._new_events.append(event)
+
+    def _finish(self, result: dict | None = None, error: WorkerError | None = None) -> None:
+        with self._lock:
+            if self._finished.is_set():
+                return
+            self._result, self._error = result, error
+            self.elapsed = time.monotonic() - self._submitted_at
+        for path in self._owned_files:
+            _remove_quietly(path)
+        self._finished.set()
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _load_mesh(path: str) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        mesh = {"vertices": np.array(data["vertices"], dtype=np.float32),
+                "faces": np.array(data["faces"], dtype=np.int32),
+                "uvs": np.array(data["uvs"], dtype=np.float32)}
+    _remove_quietly(path)
+    return mesh
+
+
+class _Process:
+    """One running worker process and what belongs to it alone (its log, its ready answer)."""
+
+    def __init__(self, popen: subprocess.Popen, log_path: str):
+        self.popen = popen
+        self.log_path = log_path
+        self.ready = threading.Event()     # set on ready, fatal, or exit
+        self.ready_info: dict | None = None
+        self.fatal: str | None = None
+        self.exited = False
+        self.write_lock = threading.Lock()
+
+
+class WorkerClient:
+    """Owns one worker process (started on demand, restarted after it dies) and the jobs sent to it."""
+
+    def __init__(self, python: str | None = None, package_dir: str | None = None, startup_timeout: float = 120.0,
+                 log_dir: str | None = None, extra_env: dict | None = None):
+        self.python = python or sys.executable
+        self.package_dir = os.path.abspath(package_dir or _default_package_dir())
+        self.startup_timeout = float(startup_timeout)
+        self.log_dir = log_dir or os.path.join(tempfile.gettempdir(), "mesh_from_image_logs")
+        self.extra_env = dict(extra_env or {})
+        self._lock = threading.RLock()
+        self._start_lock = threading.Lock()   # one start at a time; held while waiting for "ready"
+        self._proc: _Process | None = None
+        self._starting = False
+        self._died = False
+        self._jobs: dict[str, Job] = {}
+        self._tmp_dir: str | None = None
+        self._last_timing: float | None = None
+        self._last_log: str | None = None
+
+    # ---- state ---------------------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """"stopped" | "starting" | "ready" | "busy" | "dead"."""
+        with self._lock:
+            if self._starting:
+                return "starting"
+            if self._proc is None:
+                return "dead" if self._died else "stopped"
+            return "busy" if self._jobs else "ready"
+
+    @property
+    def info(self) -> dict:
+        """The worker's ready answer (python, torch, device, device_name, pid) plus last_timing: the seconds
+        the last finished job took from submit to result."""
+        with self._lock:
+            info = dict(self._proc.ready_info or {}) if self._proc else {}
+            info["last_timing"] = self._last_timing
+            return info
+
+    @property
+    def log_path(self) -> str | None:
+        """The current (or last) worker's stderr log."""
+        with self._lock:
+            return self._proc.log_path if self._proc else self._last_log
+
+    # ---- start / stop --------------------------------------------------------------------------------
+    def start(self) -> dict:
+        """Start the worker (if it is not running) and block until it is ready; returns its ready answer.
+        Raises WorkerError with kind "startup", "dependency" or "timeout"."""
+        with self._start_lock:
+            with self._lock:
+                if self._proc is not None:
+                    return dict(self._proc.ready_info)
+                self._starting = True
+            return self._start_locked()
+
+    def _start_locked(self) -> dict:
+        try:
+            proc = self._launch()
+            if not proc.ready.wait(self.startup_timeout):
+                self._kill(proc)
+                raise WorkerError("timeout", (
+                    f"The inference worker did not start within {self.startup_timeout:g} s "
+                    f"(interpreter '{self.python}'). The machine may be overloaded, or the interpreter hangs; "
+                    f"check the log {proc.log_path}." + self._quote_log(proc.log_path)))
+            if proc.fatal is not None:
+                self._kill(proc)
+                raise WorkerError("dependency", proc.fatal)
+            if proc.ready_info is None:
+                code = self._kill(proc)
+                raise WorkerError("startup", (
+                    f"The inference worker {_describe_exit(code)} during start-up (interpreter '{self.python}'). "
+                    f"Is it a Python 3.11+ interpreter? Choose another in the add-on preferences."
+                    + self._quote_log(proc.log_path)))
+            with self._lock:
+                self._proc = proc
+                self._died = False
+            return dict(proc.ready_info)
+        except WorkerError:
+            with self._lock:
+                self._died = True
+            raise
+        finally:
+            with self._lock:
+                self._starting = False
+
+    def _launch(self) -> _Process:
+        os.makedirs(self.log_dir, exist_ok=True)
+        self._prune_logs()
+        log_path = os.path.join(self.log_dir, f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log")
+        self._last_log = log_path
+        kwargs = {}
+        if os.name == "nt":
+            kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        else:
+            kwargs["start_new_session"] = True   # Ctrl+C in Blender's terminal must not kill a running job
+        with open(log_path, "wb") as log:
+            try:
+                popen = subprocess.Popen([self.python, "-u", "-m", "inference.worker"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=log, cwd=self.package_dir,
+                                         env=self._child_env(), **kwargs)
+            except FileNotFoundError as exc:
+                raise WorkerError("startup", f"The Python interpreter '{self.python}' was not found. Set an "
+                                             f"existing interpreter in the add-on preferences.") from exc
+            except PermissionError as exc:
+                raise WorkerError("startup", f"The Python interpreter '{self.python}' cannot be run (permission "
+                                             f"denied). Set a runnable interpreter in the add-on preferences.") from exc
+            except OSError as exc:
+                raise WorkerError("startup", f"The Python interpreter '{self.python}' could not be started: "
+                                             f"{exc}. Set another interpreter in the add-on preferences.") from exc
+        proc = _Process(popen, log_path)
+        threading.Thread(target=self._read_events, args=(proc,), name="mesh-from-image-worker-reader",
+                         daemon=True).start()
+        return proc
+
+    def _child_env(self) -> dict:
+        env = dict(os.environ)
+        paths = [self.package_dir]
+        if _same_interpreter(self.python):
+            paths += _site_dirs_of_this_process()
+            if env.get("PYTHONPATH"):
+                paths.append(env["PYTHONPATH"])
+        else:
+            # Another interpreter brings its own packages; ours could be for another Python version.
+            env.pop("PYTHONHOME", None)
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONIOENCODING"] = "utf-8"
+        env.update(self.extra_env)
+        return env
+
+    def _prune_logs(self) -> None:
+        logs = sorted(glob.glob(os.path.join(self.log_dir, "worker-*.log")), key=os.path.getmtime)
+        for path in logs[:-_LOGS_KEPT]:
+            _remove_quietly(path)
+
+    def stop(self) -> None:
+        """Ask the worker to shut down, kill it after a grace period, and fail any unfinished job as cancelled."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self._died = False
+        if proc is not None:
+            self._write(proc, {"cmd": "shutdown"})
+            try:
+                proc.popen.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.popen.wait(_STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self._kill(proc)
+            proc.exited = True
+        self._fail_jobs(WorkerError("cancelled", "The inference worker was stopped before the job finished."))
+        with self._lock:
+            tmp, self._tmp_dir = self._tmp_dir, None
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _kill(self, proc: _Process) -> int | None:
+        proc.exited = True
+        if proc.popen.poll() is None:
+            if os.name == "nt":
+                proc.popen.kill()
+            else:
+                import signal
+
+                # The worker leads its own process group (start_new_session): take any children along, so
+                # nothing keeps its stdout open or the CPU busy.
+                try:
+                    os.killpg(proc.popen.pid, signal.SIGKILL)
+                except OSError:
+                    proc.popen.kill()
+        try:
+            return proc.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            return None
+
+    # ---- jobs ----------------------------------------------------------------------------------------
+    def submit(self, request: dict) -> Job:
+        """Queue a reconstruction. ``request`` holds the protocol's reconstruct fields without cmd/id/output_path:
+        image_path, or image_array_path (a .npy the caller owns), or image_array (a numpy array, which the client
+        writes to a temporary .npy); optional mask_path, name and options (a dict or anything with to_dict()).
+        Starts the worker first if it is not running (this blocks while it starts)."""
+        request = dict(request)
+        for key in ("cmd", "id", "output_path"):
+            request.pop(key, None)
+        options = request.get("options")
+        if options is not None and not isinstance(options, dict):
+            request["options"] = options.to_dict()
+
+        self.start()
+        job_id = uuid.uuid4().hex[:12]
+        tmp = self._temp_dir()
+        owned = []
+        if request.get("image_array") is not None:
+            array_path = os.path.join(tmp, f"{job_id}-image.npy")
+            np.save(array_path, np.ascontiguousarray(request.pop("image_array")), allow_pickle=False)
+            request["image_array_path"] = array_path
+            owned.append(array_path)
+        request.pop("image_array", None)
+        output_path = os.path.join(tmp, f"{job_id}-mesh.npz")
+        owned.append(output_path + ".partial.npz")   # left behind if the worker dies while writing
+        job = Job(self, job_id, owned)
+        with self._lock:
+            proc = self._proc
+            self._jobs[job_id] = job
+        message = {"cmd": "reconstruct", "id": job_id, "output_path": output_path, **request}
+        if proc is None:   # stopped by another thread since start()
+            self._end_job(job, error=WorkerError("cancelled", "The inference worker was stopped."))
+        elif not self._write(proc, message):
+            self._on_exit(proc)   # it died since start(): fails this job as "died"; the next submit restarts it
+        return job
+
+    def _temp_dir(self) -> str:
+        with self._lock:
+            if self._tmp_dir is None or not os.path.isdir(self._tmp_dir):
+                self._tmp_dir = tempfile.mkdtemp(prefix="mesh_from_image_")
+            return self._tmp_dir
+
+    def _send(self, message: dict) -> None:
+        with self._lock:
+            proc = self._proc
+        if proc is not None:
+            self._write(proc, message)
+
+    @staticmethod
+    def _write(proc: _Process, message: dict) -> bool:
+        data = (json.dumps(message) + "\n").encode("utf-8")
+        with proc.write_lock:
+            try:
+                proc.popen.stdin.write(data)
+                proc.popen.stdin.flush()
+                return True
+            except (OSError, ValueError):   # broken pipe, or stdin already closed
+                return False
+
+    # ---- reader thread -------------------------------------------------------------------------------
+    def _read_events(self, proc: _Process) -> None:
+        for raw in proc.popen.stdout:
+            try:
+                event = json.loads(raw.decode("utf-8", errors="replace"))
+            except ValueError:
+                continue   # not ours; the worker keeps stdout clean, so this is noise from a broken interpreter
+            if isinstance(event, dict):
+                self._dispatch(proc, event)
+        self._on_exit(proc)
+
+    def _dispatch(self, proc: _Process, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "ready":
+            proc.ready_info = {k: v for k, v in event.items() if k != "type"}
+            proc.ready.set()
+            return
+        if kind == "fatal":
+            proc.fatal = str(event.get("message") or "The inference worker could not start.")
+            proc.ready.set()
+            return
+        with self._lock:
+            job = self._jobs.get(event.get("id"))
+        if job is None:
+            return
+        if kind == "progress":
+            job._add_progress(str(event.get("stage", "")), float(event.get("fraction", 0.0)))
+        elif kind == "result":
+            try:
+                mesh = _load_mesh(event["mesh_path"])
+            except (OSError, KeyError, ValueError) as exc:
+                self._end_job(job, error=WorkerError("internal", f"The worker's mesh file could not be read: {exc}"))
+                return
+            mesh["meta"] = event.get("meta") or {}
+            self._end_job(job, result=mesh)
+        elif kind == "error":
+            self._end_job(job, error=WorkerError(str(event.get("kind") or "internal"),
+                                                 str(event.get("message") or "The reconstruction failed.")))
+
+    def _end_job(self, job: Job, result: dict | None = None, error: WorkerError | None = None) -> None:
+        with self._lock:
+            self._jobs.pop(job.id, None)
+        job._finish(result=result, error=error)
+        if result is not None:
+            with self._lock:
+                self._last_timing = job.elapsed
+
+    def _on_exit(self, proc: _Process) -> None:
+        """The worker's stdout closed: it exited. Unless we stopped it, that is a crash: fail its jobs."""
+        try:
+            code = proc.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            code = None
+        proc.ready.set()
+        with self._lock:
+            unexpected = self._proc is proc
+            if unexpected:
+                self._proc = None
+                self._died = True
+        if unexpected and not proc.exited:
+            self._fail_jobs(WorkerError("died", (
+                f"The inference worker {_describe_exit(code)} while working; the next job starts a new one."
+                + self._quote_log(proc.log_path))))
+        proc.exited = True
+
+    def _fail_jobs(self, error: WorkerError) -> None:
+        with self._lock:
+            jobs, self._jobs = list(self._jobs.values()), {}
+        for job in jobs:
+            job._finish(error=error)
+
+    @staticmethod
+    def _quote_log(log_path: str | None) -> str:
+        tail = _tail(log_path)
+        return f"\nLast lines of the worker log ({log_path}):\n{tail}" if tail else ""
+
+
+# ---- process-wide shared clients -----------------------------------------------------------------------
+_shared: dict[tuple[str, str], WorkerClient] = {}
+_shared_lock = threading.Lock()
+
+
+def get_client(python: str | None = None, package_dir: str | None = None) -> WorkerClient:
+    """The shared client for this interpreter and package folder (created, not started, on first use)."""
+    key = (os.path.abspath(python or sys.executable), os.path.abspath(package_dir or _default_package_dir()))
+    with _shared_lock:
+        client = _shared.get(key)
+        if client is None:
+            client = _shared[key] = WorkerClient(python=key[0], package_dir=key[1])
+        return client
+
+
+def shutdown_all() -> None:
+    """Stop every shared client's worker (the add-on's unregister and interpreter exit call this)."""
+    with _shared_lock:
+        clients = list(_shared.values())
+        _shared.clear()
+    for client in clients:
+        client.stop()
+
+
+atexit.register(shutdown_all)
