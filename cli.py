@@ -1,0 +1,110 @@
+"""Headless conversion: `blender -c mesh_from_image IMAGE... --output-dir DIR [--format glb|obj|fbx|usd|ply|stl|blend]`.
+
+Run as `blender -b --addons bl_ext.user_default.mesh_from_image -c mesh_from_image ...`. Every picture is
+sent to the worker up front (it works through them one after another while Blender builds and exports
+the finished ones), a bad picture is reported on stderr and skipped, and the exit code is 1 when any
+picture failed (2 for bad arguments)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import bpy
+
+COMMAND = "mesh_from_image"
+_cli_handle = None
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .scene.export import FORMATS
+    parser = argparse.ArgumentParser(
+        prog=f"blender -b --addons bl_ext.user_default.{COMMAND} -c {COMMAND}",
+        description="Turn pictures into textured, watertight meshes and export them.")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (PNG, JPEG, WebP, TIFF, BMP)")
+    parser.add_argument("--output-dir", required=True, help="folder for the exported meshes (created if missing)")
+    parser.add_argument("--format", default="glb", choices=FORMATS, help="output format (default: glb)")
+    parser.add_argument("--size", type=float, default=1.0, help="length of the silhouette's longer side in metres")
+    parser.add_argument("--vertices", type=int, default=2500, help="approximate vertex count of the mesh")
+    parser.add_argument("--no-refine", action="store_true", help="skip the silhouette refinement")
+    parser.add_argument("--refine-steps", type=int, default=150, help="refinement iterations")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu", "cuda", "mps"),
+                        help="where the worker computes")
+    parser.add_argument("--python", default=None,
+                        help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per picture")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:   # --help or a usage error: argparse already printed why
+        return int(exc.code or 0)
+    if args.size <= 0 or args.vertices < 100 or args.refine_steps < 1:
+        print(f"{COMMAND}: error: --size must be positive, --vertices at least 100, --refine-steps at least 1",
+              file=sys.stderr)
+        return 2
+    from .scene import image_source, settings
+    from .scene.build import remove_object
+    from .scene.export import ExportError, export_object
+    from .scene.reconstruction import ReconstructionRun, RunSettings
+    from .worker.client import WorkerError
+
+    output_dir = os.path.abspath(args.output_dir)
+    os.makedirs(output_dir, exist_ok=True)
+    run_settings = RunSettings(size=args.size, template_vertices=args.vertices, refine=not args.no_refine,
+                               refine_steps=args.refine_steps, device=settings.engine_device(args.device))
+    python = os.path.abspath(args.python) if args.python else None
+    client = settings.worker_client(python=python)
+    expected_errors = (WorkerError, image_source.SourceError, ExportError, ValueError, OSError, RuntimeError)
+
+    runs = []
+    failed = 0
+    for path in args.images:
+        run = ReconstructionRun(image_source.from_file(path), run_settings, client)
+        try:
+            run.start()
+            runs.append((path, run))
+        except expected_errors as exc:
+            failed += 1
+            _report_failure(path, exc)
+    context = bpy.context
+    try:
+        for path, run in runs:
+            obj = None
+            try:
+                run.wait(timeout=args.timeout)
+                obj = run.build(context, (0.0, 0.0, 0.0)).obj
+                written = export_object(obj, output_dir, run.source.name, args.format)
+                print(f"{COMMAND}: {path} -> {written}", flush=True)
+            except expected_errors as exc:
+                failed += 1
+                _report_failure(path, exc)
+            finally:
+                if obj is not None:
+                    remove_object(obj)
+                run.cancel()
+    finally:
+        for _path, run in runs:   # interrupted: stop what the worker still has queued
+            run.cancel()
+    if failed:
+        print(f"{COMMAND}: {failed} of {len(args.images)} pictures failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _report_failure(path: str, exc: Exception) -> None:
+    print(f"{COMMAND}: error: {path}: {exc}", file=sys.stderr, flush=True)
+
+
+def register():
+    global _cli_handle
+    _cli_handle = bpy.utils.register_cli_command(COMMAND, main)
+
+
+def unregister():
+    global _cli_handle
+    if _cli_handle is not None:
+        bpy.utils.unregister_cli_command(_cli_handle)
+        _cli_handle = None

@@ -1,0 +1,186 @@
+"""`mesh_from_image.reconstruct`: one picture in, one textured watertight mesh object out.
+
+`execute()` is complete and blocking (scripts, background mode, the redo panel). `invoke()` runs the
+same work modally: the worker computes in its own process while a timer polls it, so the interface
+stays responsive, the status bar shows progress and Esc cancels with the scene untouched."""
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+
+from ..scene import image_source, reconstruction, settings
+from ..scene.image_source import SourceError
+from ..scene.reconstruction import ReconstructionRun, RunSettings
+
+POLL_SECONDS = 0.1
+DEVICE_ITEMS = (('PREFERENCES', "Preferences", "Use the device chosen in the add-on preferences"),) + settings.DEVICE_ITEMS
+
+
+def _worker_error_types():
+    """Failures that are reported to the artist as they are (the worker's own messages, a missing image,
+    or a mesh the worker should not have sent) rather than as a Python traceback."""
+    from ..worker.client import WorkerError
+    return (WorkerError, SourceError, ValueError)
+
+
+class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
+    """Build a textured, watertight mesh from a picture (the Image Editor's image, a selected image empty, or a file)"""
+    bl_idname = "mesh_from_image.reconstruct"
+    bl_label = "Mesh from Image"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    # Source. SKIP_SAVE: the next run must look at the context again, not reuse the last picture.
+    filepath: StringProperty(name="File", description="Picture file to reconstruct", subtype='FILE_PATH',
+                             options={'SKIP_SAVE'})
+    image_name: StringProperty(name="Image", description="Image datablock to reconstruct (for scripts); "
+                               "empty uses the Image Editor's image or the selected image empty", options={'SKIP_SAVE'})
+    use_file_browser: BoolProperty(name="Pick File", description="Always open the file browser when invoked",
+                                   default=False, options={'HIDDEN', 'SKIP_SAVE'})
+    filter_image: BoolProperty(default=True, options={'HIDDEN', 'SKIP_SAVE'})
+    filter_folder: BoolProperty(default=True, options={'HIDDEN', 'SKIP_SAVE'})
+
+    # Options, shown in the redo panel.
+    size: FloatProperty(name="Size", description="Length of the silhouette's longer side", default=1.0,
+                        min=0.001, soft_max=100.0, subtype='DISTANCE', unit='LENGTH')
+    template_vertices: IntProperty(name="Density", description="Approximate number of vertices of the mesh",
+                                   default=2500, min=200, max=50000, soft_max=20000)
+    refine: BoolProperty(name="Refine", description="Fit the surface to the silhouette after the first estimate",
+                         default=True)
+    refine_steps: IntProperty(name="Steps", description="Refinement iterations", default=150, min=1, max=2000)
+    device: EnumProperty(name="Device", description="Where the worker computes", items=DEVICE_ITEMS,
+                         default='PREFERENCES')
+
+    # -- entry points ------------------------------------------------------------------------------
+    def invoke(self, context, event):
+        source = None if self.use_file_browser else self._source(context)
+        if source is None:
+            context.window_manager.fileselect_add(self)   # execute() follows once a file is picked
+            return {'RUNNING_MODAL'}
+        return self._start_modal(context, source)
+
+    def execute(self, context):
+        try:
+            source = self._source(context)
+        except SourceError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        if source is None:
+            self.report({'ERROR'}, image_source.describe(None) + ".")
+            return {'CANCELLED'}
+        if self.options.is_invoke and not self.options.is_repeat and context.window is not None \
+                and not bpy.app.background:
+            return self._start_modal(context, source)   # picked in the file browser: stay responsive
+        run = self._new_run(context, source)
+        try:
+            run.start()
+            run.wait()
+            return self._finish(context, run)
+        except _worker_error_types() as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        finally:
+            run.cancel()   # no-op once finished; removes temporary files after a failure
+
+    def modal(self, context, event):
+        run = self._run
+        if event.type == 'ESC':
+            self._stop(context)
+            run.cancel()
+            self.report({'INFO'}, "Mesh from Image cancelled")
+            return {'CANCELLED'}
+        if event.type != 'TIMER':
+            return {'PASS_THROUGH'}
+        try:
+            if not run.done:
+                stage, fraction = run.progress
+                self._show_progress(context, stage, fraction)
+                return {'PASS_THROUGH'}
+            self._stop(context)
+            return self._finish(context, run)
+        except _worker_error_types() as exc:
+            self._stop(context)
+            run.cancel()
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+
+    def cancel(self, context):
+        """Blender ends the modal run (file loaded, window closed): stop the worker's job too."""
+        self._stop(context)
+        self._run.cancel()
+
+    def draw(self, context):
+        layout = self.layout
+        layout.use_property_split = True
+        layout.prop(self, "size")
+        layout.prop(self, "template_vertices")
+        layout.prop(self, "refine")
+        row = layout.row()
+        row.active = self.refine
+        row.prop(self, "refine_steps")
+        layout.prop(self, "device")
+
+    # -- shared steps -------------------------------------------------------------------------------
+    def _source(self, context):
+        if self.filepath:
+            return image_source.from_file(self.filepath)
+        if self.image_name:
+            image = bpy.data.images.get(self.image_name)
+            if image is None:
+                raise SourceError(f"There is no image named '{self.image_name}'.")
+            return image_source.from_image(image)
+        return image_source.from_context(context)
+
+    def _new_run(self, context, source) -> ReconstructionRun:
+        choice = settings.preferred_device(context) if self.device == 'PREFERENCES' else self.device
+        run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices, refine=self.refine,
+                                   refine_steps=self.refine_steps, device=settings.engine_device(choice))
+        return ReconstructionRun(source, run_settings, settings.worker_client(context))
+
+    def _finish(self, context, run) -> set:
+        built = run.build(context, context.scene.cursor.location.copy())
+        if built.cleanup.is_manifold:
+            self.report({'INFO'}, f"Made '{built.obj.name}': {len(built.obj.data.vertices)} vertices, watertight")
+        else:
+            self.report({'WARNING'}, f"Made '{built.obj.name}', but it has {built.cleanup.summary()}")
+        return {'FINISHED'}
+
+    def _start_modal(self, context, source):
+        self._run = self._new_run(context, source)
+        try:
+            self._run.start(block=False)
+        except _worker_error_types() as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(POLL_SECONDS, window=context.window)
+        wm.modal_handler_add(self)
+        reconstruction.active_run = self._run
+        self._show_progress(context, "starting", 0.0)
+        return {'RUNNING_MODAL'}
+
+    def _show_progress(self, context, stage: str, fraction: float) -> None:
+        text = f"Mesh from Image: {stage} {fraction * 100:.0f}%   (Esc to cancel)"
+        if context.workspace is not None:
+            context.workspace.status_text_set(text)
+        _redraw_sidebars(context)
+
+    def _stop(self, context) -> None:
+        if getattr(self, "_timer", None) is not None:
+            context.window_manager.event_timer_remove(self._timer)
+            self._timer = None
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
+        reconstruction.active_run = None
+        _redraw_sidebars(context)
+
+
+def _redraw_sidebars(context) -> None:
+    screen = getattr(context, "screen", None)
+    for area in (screen.areas if screen is not None else ()):
+        if area.type in {'VIEW_3D', 'IMAGE_EDITOR'}:
+            area.tag_redraw()
+
+
+classes = (MESH_FROM_IMAGE_OT_reconstruct,)
+
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -1,0 +1,49 @@
+"""A material that shows the picture on the mesh through its front-projection UVs."""
+from __future__ import annotations
+
+import bpy
+
+from .mesh_object import UV_MAP_NAME
+
+
+def image_material(name: str, image) -> bpy.types.Material:
+    """Principled BSDF fed by an Image Texture node; the picture's alpha drives the BSDF alpha."""
+    material = bpy.data.materials.new(name)
+    if hasattr(material, "use_nodes") and not material.use_nodes:
+        material.use_nodes = True   # Blender 4.x; 5.0 materials always have a node tree
+    tree = material.node_tree
+    tree.nodes.clear()
+
+    output = tree.nodes.new("ShaderNodeOutputMaterial")
+    output.location = (300, 0)
+    bsdf = tree.nodes.new("ShaderNodeBsdfPrincipled")
+    bsdf.location = (0, 0)
+    texture = tree.nodes.new("ShaderNodeTexImage")
+    texture.location = (-400, 0)
+    texture.image = image
+    # The UVs reach exactly to the silhouette; EXTEND keeps the opposite image edge from bleeding in.
+    texture.extension = 'EXTEND'
+    uv_map = tree.nodes.new("ShaderNodeUVMap")
+    uv_map.location = (-650, -100)
+    uv_map.uv_map = UV_MAP_NAME
+
+    tree.links.new(uv_map.outputs["UV"], texture.inputs["Vector"])
+    tree.links.new(texture.outputs["Color"], bsdf.inputs["Base Color"])
+    tree.links.new(texture.outputs["Alpha"], bsdf.inputs["Alpha"])
+    tree.links.new(bsdf.outputs["BSDF"], output.inputs["Surface"])
+    bsdf.inputs["Roughness"].default_value = 0.6
+
+    _respect_alpha(material)
+    material.use_backface_culling = False
+    return material
+
+
+def _respect_alpha(material) -> None:
+    """Make EEVEE honour the alpha. 4.2+ (EEVEE Next) uses the surface render method; dithered
+    transparency sorts correctly and casts matching shadows. Older settings are kept as a fallback."""
+    if hasattr(material, "surface_render_method"):
+        material.surface_render_method = 'DITHERED'
+    elif hasattr(material, "blend_method"):
+        material.blend_method = 'HASHED'
+    if hasattr(material, "use_transparent_shadow"):
+        material.use_transparent_shadow = True

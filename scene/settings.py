@@ -1,0 +1,52 @@
+"""Add-on preferences as the rest of the Blender side needs them, and the shared worker client."""
+from __future__ import annotations
+
+import sys
+
+import bpy
+
+# This module lives one level below the add-on package; preferences are keyed by the package itself.
+ADDON_PACKAGE = __package__.rpartition(".")[0]
+
+DEVICE_ITEMS = (
+    ('AUTO', "Automatic", "Use a GPU when the worker's PyTorch can reach one, otherwise the CPU"),
+    ('CPU', "CPU", "Always run on the CPU"),
+    ('GPU', "GPU", "Run on the GPU (CUDA, or Metal on macOS); fails clearly when none is usable"),
+)
+
+
+def engine_device(choice: str) -> str:
+    """The engine's device name for a device choice ('AUTO', 'CPU', 'GPU', or an engine name already)."""
+    choice = choice.upper()
+    if choice == 'CPU':
+        return "cpu"
+    if choice == 'GPU':
+        return "mps" if sys.platform == "darwin" else "cuda"
+    if choice in ('CUDA', 'MPS'):
+        return choice.lower()
+    return "auto"
+
+
+def addon_preferences(context=None):
+    """This add-on's preferences, or None while it is not enabled (e.g. a module imported by a test)."""
+    context = context or bpy.context
+    addon = context.preferences.addons.get(ADDON_PACKAGE)
+    return addon.preferences if addon is not None else None
+
+
+def preferred_device(context=None) -> str:
+    prefs = addon_preferences(context)
+    return prefs.device if prefs is not None else 'AUTO'
+
+
+def worker_python(context=None) -> str | None:
+    """Interpreter the worker runs in; None means Blender's own Python."""
+    prefs = addon_preferences(context)
+    path = prefs.python_path.strip() if prefs is not None else ""
+    return bpy.path.abspath(path) if path else None
+
+
+def worker_client(context=None, python: str | None = None):
+    """The shared worker client for the configured interpreter (starting it is the client's business)."""
+    from ..worker.client import get_client
+    return get_client(python=python if python is not None else worker_python(context))
