@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage, sparse
 from scipy.sparse.linalg import spsolve
 
-from .frame import FRAME_HALF_EXTENT, grid_coordinates
+from .frame import FRAME_HALF_EXTENT
 
 # c in laplacian h = -c. 4 makes a disc a sphere and a strip a tube 1.41x deeper than wide; 3 is the
 # compromise between the two (disc 0.87, strip 1.22), closer to how deep photographed objects tend to be.
@@ -109,7 +109,28 @@ def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
     resolution = int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) / max(len(v), 1))), 12, 320))
     v, f = _march(field2d, resolution)
     v, f = largest_component(v, f)
-    return v, orient_outward(v, f)
+    return match_box(v, mask), orient_outward(v, f)
+
+
+def mask_box(mask_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper (x, y) corners of the mask's bounding box in frame units (cell edges)."""
+    size = mask_grid.shape[0]
+    cell = 2 * FRAME_HALF_EXTENT / size
+    rows = np.flatnonzero(mask_grid.any(axis=1))
+    cols = np.flatnonzero(mask_grid.any(axis=0))
+    lo = np.array([cols[0] * cell - FRAME_HALF_EXTENT, FRAME_HALF_EXTENT - (rows[-1] + 1) * cell])
+    hi = np.array([(cols[-1] + 1) * cell - FRAME_HALF_EXTENT, FRAME_HALF_EXTENT - rows[0] * cell])
+    return lo, hi
+
+
+def match_box(vertices: np.ndarray, mask_grid: np.ndarray) -> np.ndarray:
+    """Stretch x and y so the mesh's silhouette box equals the mask's. A coarse marching grid samples the
+    outline only at cell centres and so shrinks the outline by up to a cell; this undoes that."""
+    lo, hi = mask_box(mask_grid)
+    vlo, vhi = vertices[:, :2].min(axis=0), vertices[:, :2].max(axis=0)
+    out = vertices.copy()
+    out[:, :2] = (vertices[:, :2] - vlo) / np.maximum(vhi - vlo, 1e-9) * (hi - lo) + lo
+    return out.astype(np.float32)
 
 
 def icosphere(subdivisions: int):
@@ -127,8 +148,7 @@ def subdivisions_for(target_vertices: int) -> int:
 def ellipsoid_template(mask_grid: np.ndarray, target_vertices: int = 2500):
     """An icosphere stretched to the silhouette's bounding box, as deep as the box's shorter side."""
     mask = np.asarray(mask_grid, bool)
-    xy = grid_coordinates(mask.shape[0])[mask]
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    lo, hi = mask_box(mask)
     centre, radii = (lo + hi) / 2, (hi - lo) / 2
     v, f = icosphere(subdivisions_for(target_vertices))
     scale = np.array([radii[0], radii[1], min(radii)], np.float32)

@@ -1,0 +1,53 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import trimesh
+
+from pictures import draw_object
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "inference", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+
+
+def test_batch_continues_past_bad_inputs(tmp_path):
+    draw_object().save(tmp_path / "good.png")
+    draw_object(background=(255, 255, 255)).convert("RGB").save(tmp_path / "white.jpg")
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG broken")
+    out = tmp_path / "out"
+    p = run(tmp_path / "good.png", tmp_path / "corrupt.png", tmp_path / "missing.png", tmp_path / "white.jpg",
+            "--output-dir", out, "--format", "obj", "--vertices", "600", "--steps", "40", "--report", tmp_path / "r.json")
+    assert p.returncode == 1
+    assert "corrupt.png" in p.stderr and "missing.png" in p.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [e["status"] for e in report["inputs"]] == ["ok", "error", "error", "ok"]
+    assert report["failed"] == 2
+    for stem in ("good", "white"):
+        mesh = trimesh.load(out / f"{stem}.obj", force="mesh", process=False)
+        assert mesh.is_watertight and len(mesh.vertices) > 300
+        assert (out / f"{stem}.mtl").exists()
+    assert not (out / "corrupt.obj").exists()
+    assert not list(out.glob("*.part")) and not list(out.glob(".*"))
+
+
+def test_single_output_picks_format_from_suffix(tmp_path):
+    draw_object().save(tmp_path / "thing.png")
+    for suffix in ("glb", "ply"):
+        target = tmp_path / f"thing.{suffix}"
+        p = run(tmp_path / "thing.png", "-o", target, "--vertices", "500", "--no-refine")
+        assert p.returncode == 0, p.stderr
+        mesh = trimesh.load(target, force="mesh", process=False)
+        assert mesh.is_watertight
+        # The evaluation frame: the silhouette box's longer side is 1.
+        assert abs(max(mesh.extents[:2]) - 1.0) < 0.08
+
+
+def test_usage_errors():
+    assert run("a.png").returncode == 2                       # no output given
+    assert run("a.png", "b.png", "-o", "x.obj").returncode == 2
+    assert run("a.png", "-o", "x.fbx").returncode == 2

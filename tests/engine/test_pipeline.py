@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from inference import InputError, NoObjectError, ReconstructionOptions, reconstruct
+from inference.frame import Frame
+
+from pictures import draw_object
+
+
+def test_frame_convention(tmp_path, fast_options):
+    # An object in the top-right quarter of a wide picture.
+    im = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
+    im.paste(draw_object((160, 80)), (220, 10))
+    path = tmp_path / "corner.png"
+    im.save(path)
+    r = reconstruct(path, fast_options)
+    lo, hi = r.vertices.min(axis=0), r.vertices.max(axis=0)
+    # Longer side of the silhouette box is 1 and centred on x = y = 0; +y is image up.
+    assert abs((hi[0] - lo[0]) - 1.0) < 0.03
+    assert abs(hi[0] + lo[0]) < 0.03 and abs(hi[1] + lo[1]) < 0.03
+    assert hi[1] - lo[1] < 0.7
+    # Depth is centred too, and the front is toward +z.
+    assert abs(hi[2] + lo[2]) < 0.05
+    # UVs land on the object's pixels, in the top-right part of the picture (v up).
+    assert r.uvs[:, 0].min() > 0.5 and r.uvs[:, 1].min() > 0.5
+    # Rim vertices sit on the outline itself, so allow the outline's own pixel width.
+    inside = ndimage.binary_dilation(np.asarray(im)[..., 3] > 0, iterations=2)
+    px = np.clip((r.uvs[:, 0] * 400).astype(int), 0, 399)
+    py = np.clip(((1 - r.uvs[:, 1]) * 200).astype(int), 0, 199)
+    assert inside[py, px].mean() > 0.98
+
+
+def test_frame_maps_up_to_plus_y():
+    f = Frame.from_box((10, 20, 30, 60), 100, 100)
+    top = f.to_frame(np.array([20.0, 20.0]))
+    assert np.allclose(top, [0.0, 0.5])
+    assert np.allclose(f.to_pixels(f.to_frame(np.array([[3.0, 7.0]]))), [[3.0, 7.0]])
+    assert np.allclose(f.rescaled(200, 200).to_frame(np.array([40.0, 40.0])), top)
+
+
+def test_array_input_and_user_mask(fast_options):
+    rgba = np.asarray(draw_object(background=(255, 255, 255)))
+    r = reconstruct(rgba, fast_options, name="arr")
+    assert r.name == "arr" and r.image.shape == (240, 320, 4) and r.uvs.shape == (len(r.vertices), 2)
+    user_mask = np.zeros((240, 320), bool)
+    user_mask[60:180, 100:220] = True        # a square: the result must follow it, not the picture
+    r2 = reconstruct(rgba, fast_options, mask=user_mask)
+    assert abs(np.ptp(r2.vertices[:, 0]) - np.ptp(r2.vertices[:, 1])) < 0.05
+
+
+def test_progress_is_monotonic_and_complete(object_png, fast_options):
+    seen = []
+    reconstruct(object_png, fast_options, progress=lambda s, f: seen.append((s, f)))
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert {"load", "mask", "template", "fit", "finish"} <= {s for s, _ in seen}
+
+
+def test_no_refine_skips_the_fit(object_png, fast_options):
+    fast_options.refine = False
+    r = reconstruct(object_png, fast_options)
+    assert r.timings["fit"] < 0.05
+
+
+@pytest.mark.parametrize("bad", [
+    {"template_vertices": 5}, {"template_vertices": 10**7}, {"device": "tpu"}, {"model": "no-such-model"}])
+def test_bad_options(object_png, bad):
+    with pytest.raises(InputError):
+        reconstruct(object_png, ReconstructionOptions(refine_steps=5, **bad))
+
+
+def test_empty_image(tmp_path):
+    Image.new("RGB", (64, 64), (255, 255, 255)).save(tmp_path / "white.png")
+    with pytest.raises(NoObjectError):
+        reconstruct(tmp_path / "white.png")
+
+
+def test_large_image_is_processed_on_a_working_copy(tmp_path, fast_options):
+    big = draw_object((3000, 2000), background=(255, 255, 255))
+    big.convert("RGB").save(tmp_path / "big.jpg", quality=90)
+    r = reconstruct(tmp_path / "big.jpg", fast_options)
+    assert max(r.mask.shape) <= 1024 and r.image.shape[:2] == (2000, 3000)
