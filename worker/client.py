@@ -13,6 +13,7 @@ import atexit
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +71,25 @@ def _tail(path: str | None, chars: int = _LOG_TAIL_CHARS) -> str:
     except OSError:
         return ""
     return text.strip()
+
+
+# Import names that differ from the names pip installs them under.
+_PIP_NAMES = {"skimage": "scikit-image", "PIL": "pillow", "cv2": "opencv-python"}
+_RUNTIME_PACKAGES = "torch numpy scipy scikit-image pillow"
+
+
+def _missing_module(log_path: str | None) -> str | None:
+    """The top-level module named by a ModuleNotFoundError in the worker's log, if it died of one before it
+    could report it itself (an import in the package's own __init__ runs before the worker's checks)."""
+    match = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", _tail(log_path))
+    return match.group(1).split(".")[0] if match else None
+
+
+def _dependency_message(python: str, module: str) -> str:
+    pip_name = _PIP_NAMES.get(module, module)
+    return (f"The Python interpreter '{python}' cannot run the reconstruction: the package '{pip_name}' is missing. "
+            f"Install the runtime for it ('{python}' -m pip install {_RUNTIME_PACKAGES}) or choose another "
+            f"Python interpreter in the add-on preferences.")
 
 
 def _describe_exit(code: int | None) -> str:
@@ -259,6 +279,9 @@ class WorkerClient:
                 raise WorkerError("dependency", proc.fatal)
             if proc.ready_info is None:
                 code = self._kill(proc)
+                missing = _missing_module(proc.log_path)
+                if missing:
+                    raise WorkerError("dependency", _dependency_message(self.python, missing))
                 raise WorkerError("startup", (
                     f"The inference worker {_describe_exit(code)} during start-up (interpreter '{self.python}'). "
                     f"Is it a Python 3.11+ interpreter? Choose another in the add-on preferences."

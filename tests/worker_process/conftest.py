@@ -66,3 +66,19 @@ def _wait_for_progress(job, stage=None, timeout=60.0):
 @pytest.fixture
 def wait_for_progress():
     return _wait_for_progress
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    """Factory for private clients (own worker, own log folder), all stopped when the test ends."""
+    made = []
+
+    def make(**kwargs) -> WorkerClient:
+        kwargs.setdefault("log_dir", str(tmp_path / "logs"))
+        kwargs.setdefault("extra_env", WORKER_ENV)
+        made.append(WorkerClient(**kwargs))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.stop()

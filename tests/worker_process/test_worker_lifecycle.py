@@ -1,0 +1,120 @@
+"""Starting, crashing and stopping workers: every failure must become a clear WorkerError, never a hang."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from worker import WorkerError, get_client, shutdown_all
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_worker_killed_mid_job_fails_as_died_and_the_next_job_starts_a_new_one(
+        make_client, ellipse, quick_options, long_options, wait_for_progress):
+    client = make_client()
+    first_pid = client.start()["pid"]
+    job = client.submit({"image_array": ellipse, "options": long_options})
+    wait_for_progress(job, "fit")
+    os.kill(first_pid, signal.SIGKILL)
+    with pytest.raises(WorkerError) as err:
+        job.wait(30)
+    assert err.value.kind == "died"
+    assert "SIGKILL" in str(err.value) and "next job starts a new one" in str(err.value)
+    assert client.state == "dead"
+
+    result = client.submit({"image_array": ellipse, "options": quick_options}).wait(120)
+    assert len(result["faces"]) > 0
+    assert client.state == "ready" and client.info["pid"] != first_pid
+
+
+def test_stop_during_a_job_cancels_it_and_ends_the_process(make_client, ellipse, long_options, wait_for_progress):
+    client = make_client()
+    pid = client.start()["pid"]
+    job = client.submit({"image_array": ellipse, "options": long_options})
+    wait_for_progress(job)
+    started = time.monotonic()
+    client.stop()
+    assert time.monotonic() - started < 6.0
+    assert client.state == "stopped" and not _pid_alive(pid)
+    with pytest.raises(WorkerError) as err:
+        job.result()
+    assert err.value.kind == "cancelled"
+
+
+def test_start_up_time_out_is_an_error_not_a_hang(make_client, tmp_path):
+    sleeper = tmp_path / "sleepy-python"
+    sleeper.write_text("#!/bin/sh\nsleep 60\n")
+    sleeper.chmod(0o755)
+    client = make_client(python=str(sleeper), startup_timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(WorkerError) as err:
+        client.start()
+    assert err.value.kind == "timeout"
+    assert str(sleeper) in str(err.value) and "1 s" in str(err.value)
+    assert time.monotonic() - started < 5.0
+    assert client.state == "dead"
+
+
+def test_interpreter_without_torch_is_a_dependency_error_naming_it(make_client, tmp_path, ellipse):
+    venv = tmp_path / "bare-venv"
+    made = subprocess.run(["python3", "-m", "venv", "--without-pip", str(venv)], capture_output=True, timeout=60)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a virtual environment here: {made.stderr.decode()[-300:]}")
+    python = str(venv / "bin" / "python")
+    client = make_client(python=python)
+    with pytest.raises(WorkerError) as err:
+        client.submit({"image_array": ellipse})
+    assert err.value.kind == "dependency"
+    message = str(err.value)
+    assert python in message and "torch" in message and "preferences" in message
+
+
+@pytest.mark.parametrize("python, expected", [
+    ("/no/such/python3", "was not found"),
+    (sys.executable + "-not-there", "was not found"),
+    ("/bin/false", "exited with code 1 during start-up"),
+])
+def test_bad_interpreter_is_a_start_up_error(make_client, python, expected):
+    client = make_client(python=python)
+    with pytest.raises(WorkerError) as err:
+        client.start()
+    assert err.value.kind == "startup"
+    assert python in str(err.value) and expected in str(err.value)
+
+
+def test_raw_protocol_keeps_stdout_to_json_lines_and_exits_on_eof():
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS="1")
+    requests = "\n".join(['not json', json.dumps({"cmd": "dance", "id": "x"}),
+                          json.dumps({"cmd": "reconstruct", "id": "j1"}),   # no image, no output path
+                          json.dumps({"cmd": "cancel", "id": "nothing"})]) + "\n"
+    done = subprocess.run([sys.executable, "-u", "-m", "inference.worker"], input=requests.encode(), env=env,
+                          cwd=REPO_ROOT, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()[-1000:]
+    events = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert events[0]["type"] == "ready" and events[0]["torch"] and events[0]["device"] == "cpu"
+    assert [(e["type"], e["id"], e["kind"]) for e in events[1:]] == [
+        ("error", None, "internal"), ("error", "x", "internal"), ("error", "j1", "input")]
+
+
+def test_shared_clients_are_one_per_interpreter_and_shut_down_together():
+    a = get_client()
+    assert get_client(sys.executable) is a
+    assert get_client(sys.executable + "-other") is not a
+    a.extra_env = {"OMP_NUM_THREADS": "1"}
+    pid = a.start()["pid"]
+    shutdown_all()
+    assert a.state == "stopped" and not _pid_alive(pid)
+    assert get_client() is not a
+    shutdown_all()
