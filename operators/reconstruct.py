@@ -82,31 +82,25 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
             run.cancel()   # no-op once finished; removes temporary files after a failure
 
     def modal(self, context, event):
-        run = self._run
+        driver = self._driver
         if event.type == 'ESC':
-            self._stop(context)
-            run.cancel()
-            self.report({'INFO'}, "Mesh from Image cancelled")
+            driver.cancel(context)
+            self.report({'INFO'}, "Mesh from Image cancelled; nothing was changed")
             return {'CANCELLED'}
         if event.type != 'TIMER':
             return {'PASS_THROUGH'}
         try:
-            if not run.done:
-                stage, fraction = run.progress
-                self._show_progress(context, stage, fraction)
+            if not driver.tick(context):
                 return {'PASS_THROUGH'}
-            self._stop(context)
-            return self._finish(context, run)
+            return self._finish(context, driver.run)
         except _worker_error_types() as exc:
-            self._stop(context)
-            run.cancel()
+            driver.cancel(context)
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
 
     def cancel(self, context):
         """Blender ends the modal run (file loaded, window closed): stop the worker's job too."""
-        self._stop(context)
-        self._run.cancel()
+        self._driver.cancel(context)
 
     def draw(self, context):
         layout = self.layout
@@ -145,32 +139,58 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         return {'FINISHED'}
 
     def _start_modal(self, context, source):
-        self._run = self._new_run(context, source)
+        self._driver = ModalRun(self._new_run(context, source))
         try:
-            self._run.start(block=False)
+            self._driver.begin(context)
         except _worker_error_types() as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
-        wm = context.window_manager
-        self._timer = wm.event_timer_add(POLL_SECONDS, window=context.window)
-        wm.modal_handler_add(self)
-        reconstruction.active_run = self._run
-        self._show_progress(context, "starting", 0.0)
+        context.window_manager.modal_handler_add(self)
         return {'RUNNING_MODAL'}
 
+
+class ModalRun:
+    """The interactive side of one reconstruction: a timer that polls the worker, progress in the status
+    bar and the sidebars, and cancelling. The operator's modal() only forwards events here, so scripts and
+    tests drive exactly the code the UI runs."""
+
+    def __init__(self, run: ReconstructionRun):
+        self.run = run
+        self._timer = None
+
+    def begin(self, context) -> None:
+        # Never block the UI: a worker that is not running yet is started on a thread.
+        self.run.start(block=False)
+        self._timer = context.window_manager.event_timer_add(POLL_SECONDS, window=context.window)
+        reconstruction.active_run = self.run
+        self._show_progress(context, "starting", 0.0)
+
+    def tick(self, context) -> bool:
+        """Called on each timer event: True once the answer (or the error) is there to finish with."""
+        if not self.run.done:
+            self._show_progress(context, *self.run.progress)
+            return False
+        self._stop(context)
+        return True
+
+    def cancel(self, context) -> None:
+        """Stop the worker's job; nothing was built, so the scene is exactly as it was."""
+        self._stop(context)
+        self.run.cancel()
+
     def _show_progress(self, context, stage: str, fraction: float) -> None:
-        text = f"Mesh from Image: {stage} {fraction * 100:.0f}%   (Esc to cancel)"
         if context.workspace is not None:
-            context.workspace.status_text_set(text)
+            context.workspace.status_text_set(f"Mesh from Image: {stage} {fraction * 100:.0f}%   (Esc to cancel)")
         _redraw_sidebars(context)
 
     def _stop(self, context) -> None:
-        if getattr(self, "_timer", None) is not None:
+        if self._timer is not None:
             context.window_manager.event_timer_remove(self._timer)
             self._timer = None
         if context.workspace is not None:
             context.workspace.status_text_set(None)
-        reconstruction.active_run = None
+        if reconstruction.active_run is self.run:
+            reconstruction.active_run = None
         _redraw_sidebars(context)
 
 

@@ -9,8 +9,8 @@ from .mesh_object import UV_MAP_NAME
 def image_material(name: str, image) -> bpy.types.Material:
     """Principled BSDF fed by an Image Texture node; the picture's alpha drives the BSDF alpha."""
     material = bpy.data.materials.new(name)
-    if hasattr(material, "use_nodes") and not material.use_nodes:
-        material.use_nodes = True   # Blender 4.x; 5.0 materials always have a node tree
+    if bpy.app.version < (5, 0, 0):
+        material.use_nodes = True   # 5.0 materials always use nodes (and deprecate the switch)
     tree = material.node_tree
     tree.nodes.clear()
 

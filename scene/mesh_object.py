@@ -107,7 +107,8 @@ def add_object(context, name: str, mesh, location) -> bpy.types.Object:
     collection.objects.link(obj)
     obj.location = location
     for other in context.view_layer.objects.selected:
-        other.select_set(False)
+        if other is not None:   # the list can hold a stale entry for an object removed since the last update
+            other.select_set(False)
     obj.select_set(True)
     context.view_layer.objects.active = obj
     return obj

@@ -1,4 +1,4 @@
-"""Fixtures that run the real extension inside the bpy module.
+"""Helpers and fixtures that run the real extension inside the bpy module (conftest.py re-exports the fixtures).
 
 bpy is process-global, so one session builds the zip with Blender's own builder, installs it into an
 isolated user folder and enables it; every test then works in that session and cleans up the data it
@@ -81,12 +81,13 @@ def addon(built_zip, bpy_module):
 def data_snapshot(bpy) -> dict:
     """Names of everything a reconstruction could add, plus selection and the active object."""
     view_layer = bpy.context.view_layer
+    view_layer.update()   # drop entries of objects removed since the last update
     return {
         "objects": sorted(o.name for o in bpy.data.objects),
         "meshes": sorted(m.name for m in bpy.data.meshes),
         "materials": sorted(m.name for m in bpy.data.materials),
         "images": sorted(i.name for i in bpy.data.images),
-        "selected": sorted(o.name for o in view_layer.objects.selected),
+        "selected": sorted(o.name for o in view_layer.objects.selected if o is not None),
         "active": view_layer.objects.active.name if view_layer.objects.active else None,
     }
 
@@ -104,6 +105,11 @@ def clean_data(bpy_module, addon):
                             (bpy.data.images, "images")):
         for name in [d.name for d in collection if d.name not in keep[key]]:
             collection.remove(collection[name])
+
+
+def deselect_all(bpy) -> None:
+    for obj in bpy.context.view_layer.objects:
+        obj.select_set(False)
 
 
 def write_blob_png(path: Path, width: int = 160, height: int = 100, colour=(200, 60, 40)) -> Path:

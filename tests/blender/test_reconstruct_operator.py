@@ -1,0 +1,200 @@
+"""The reconstruct operator on the real extension: image datablocks (generated, packed), files, image
+empties, failures, cancelling, and disabling/re-enabling the add-on."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+from blender_session import FAST, MODULE, data_snapshot, deselect_all, write_blob_png
+
+
+def wedge_rgba(width: int, height: int) -> np.ndarray:
+    """Top-down RGBA of a trapezoid, wide at the top and narrow at the bottom, so a vertical flip shows."""
+    rgba = np.zeros((height, width, 4), np.float32)
+    for row in range(int(0.1 * height), int(0.9 * height)):
+        t = (row - 0.1 * height) / (0.8 * height)          # 0 at the top edge, 1 at the bottom
+        half = (0.42 - 0.3 * t) * width
+        x0, x1 = int(round(width / 2 - half)), int(round(width / 2 + half))
+        rgba[row, x0:x1] = (0.2, 0.5, 0.9, 1.0)
+    return rgba
+
+
+def mesh_arrays(obj):
+    mesh = obj.data
+    co = np.empty(len(mesh.vertices) * 3, np.float32)
+    mesh.vertices.foreach_get("co", co)
+    return co.reshape(-1, 3)
+
+
+def assert_watertight(obj):
+    mesh = obj.data
+    loop_edges = np.empty(len(mesh.loops), np.int32)
+    mesh.loops.foreach_get("edge_index", loop_edges)
+    faces_per_edge = np.bincount(loop_edges, minlength=len(mesh.edges))
+    assert len(mesh.polygons) > 100
+    assert (faces_per_edge == 2).all(), f"{(faces_per_edge != 2).sum()} edges without exactly two faces"
+
+
+def assert_textured_with(obj, image):
+    mesh = obj.data
+    assert len(mesh.uv_layers) == 1
+    uv = np.empty(len(mesh.loops) * 2, np.float32)
+    mesh.uv_layers[0].data.foreach_get("uv", uv)
+    assert uv.min() >= -1e-4 and uv.max() <= 1 + 1e-4
+    material = obj.active_material
+    assert material is not None
+    textures = [n for n in material.node_tree.nodes if n.type == 'TEX_IMAGE']
+    assert len(textures) == 1 and textures[0].image == image
+    bsdf = next(n for n in material.node_tree.nodes if n.type == 'BSDF_PRINCIPLED')
+    assert bsdf.inputs["Alpha"].is_linked, "the picture's alpha must drive the BSDF alpha"
+
+
+def assert_front_view_matches(obj, aspect_w_over_h, size=1.0):
+    """Front view (looking along +Y) shows X right and Z up: extents match the silhouette's aspect."""
+    dx, dy, dz = obj.dimensions
+    assert abs(max(dx, dz) - size) < 0.06 * size
+    assert abs(dx / dz - aspect_w_over_h) < 0.08 * aspect_w_over_h
+
+
+def assert_wide_at_top(obj):
+    co = mesh_arrays(obj)
+    z_mid = (co[:, 2].max() + co[:, 2].min()) / 2
+    top, bottom = co[co[:, 2] > z_mid + 0.1], co[co[:, 2] < z_mid - 0.1]
+    assert np.ptp(top[:, 0]) > 1.3 * np.ptp(bottom[:, 0]), "the picture came out upside down"
+
+
+def test_generated_image_datablock(clean_data):
+    bpy = clean_data
+    width, height = 120, 150
+    image = bpy.data.images.new("Wedge.png", width, height, alpha=True)
+    rgba = wedge_rgba(width, height)
+    image.pixels.foreach_set(rgba[::-1].ravel())     # Blender stores rows bottom-up
+    bpy.context.scene.cursor.location = (1.0, -2.0, 0.5)
+
+    result = bpy.ops.mesh_from_image.reconstruct(image_name=image.name, size=2.0, **FAST)
+
+    assert result == {'FINISHED'}
+    obj = bpy.context.active_object
+    assert obj.name == "Wedge" and obj.select_get() and list(bpy.context.selected_objects) == [obj]
+    assert tuple(obj.location) == pytest.approx((1.0, -2.0, 0.5))
+    assert_watertight(obj)
+    assert_textured_with(obj, image)
+    assert_front_view_matches(obj, (0.84 * width) / (0.8 * height), size=2.0)
+    assert_wide_at_top(obj)
+
+
+def test_file_on_disk(clean_data, tmp_path):
+    bpy = clean_data
+    path = write_blob_png(tmp_path / "blob.png", 160, 100)
+    bpy.context.scene.cursor.location = (0, 0, 0)
+
+    assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), **FAST) == {'FINISHED'}
+
+    obj = bpy.context.active_object
+    assert obj.name == "blob"
+    assert_watertight(obj)
+    assert_textured_with(obj, bpy.data.images["blob.png"])
+    assert_front_view_matches(obj, 1.6)
+
+
+def test_packed_image_whose_file_is_gone_and_image_empty(clean_data, tmp_path):
+    bpy = clean_data
+    path = tmp_path / "wedge_file.png"
+    from PIL import Image
+    Image.fromarray((wedge_rgba(100, 140) * 255).astype(np.uint8), "RGBA").save(path)
+    image = bpy.data.images.load(str(path))
+    image.pack()
+    os.remove(path)                                   # only the packed copy remains: pixels must be sent
+    empty = bpy.data.objects.new("Reference", None)
+    empty.empty_display_type = 'IMAGE'
+    empty.data = image
+    bpy.context.collection.objects.link(empty)
+    deselect_all(bpy)
+    empty.select_set(True)
+    bpy.context.view_layer.objects.active = empty
+
+    assert bpy.ops.mesh_from_image.reconstruct(**FAST) == {'FINISHED'}
+
+    obj = bpy.context.active_object
+    assert obj.name == "wedge_file" and not empty.select_get()
+    assert_watertight(obj)
+    assert_textured_with(obj, image)
+    assert_wide_at_top(obj)
+
+
+def test_bad_file_reports_error_and_leaves_scene_unchanged(clean_data, tmp_path):
+    bpy = clean_data
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"this is not really a png" * 10)
+    before = data_snapshot(bpy)
+
+    with pytest.raises(RuntimeError) as error:   # bpy.ops raises on an ERROR report
+        bpy.ops.mesh_from_image.reconstruct(filepath=str(bad), **FAST)
+
+    assert "broken.png" in str(error.value)
+    assert data_snapshot(bpy) == before
+
+
+def test_no_image_anywhere_reports_error(clean_data):
+    bpy = clean_data
+    deselect_all(bpy)
+    before = data_snapshot(bpy)
+    with pytest.raises(RuntimeError, match="No image"):
+        bpy.ops.mesh_from_image.reconstruct()
+    assert data_snapshot(bpy) == before
+
+
+def test_cancel_through_the_modal_code_path_leaves_scene_unchanged(clean_data, addon, tmp_path):
+    bpy = clean_data
+    from importlib import import_module
+    reconstruct = import_module(f"{MODULE}.operators.reconstruct")
+    reconstruction = import_module(f"{MODULE}.scene.reconstruction")
+    image_source = import_module(f"{MODULE}.scene.image_source")
+    settings = import_module(f"{MODULE}.scene.settings")
+    from PIL import Image
+    path = tmp_path / "cancel_me.png"
+    Image.fromarray((wedge_rgba(200, 240) * 255).astype(np.uint8), "RGBA").save(path)
+    before = data_snapshot(bpy)
+    # Many refinement steps: the job is surely still running when Esc arrives.
+    run = reconstruction.ReconstructionRun(image_source.from_file(str(path)),
+                                           reconstruction.RunSettings(template_vertices=800, refine_steps=2000),
+                                           settings.worker_client())
+    driver = reconstruct.ModalRun(run)
+
+    driver.begin(bpy.context)
+    assert reconstruction.active_run is run
+    deadline = time.monotonic() + 60
+    while run.job is None or run.progress[1] == 0.0:   # let the worker really start on it
+        assert not driver.tick(bpy.context), "finished before it could be cancelled"
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    driver.cancel(bpy.context)
+
+    deadline = time.monotonic() + 30
+    while not run.job.done:
+        assert time.monotonic() < deadline, "the worker did not stop the cancelled job"
+        time.sleep(0.1)
+    worker_error = import_module(f"{MODULE}.worker.client").WorkerError
+    with pytest.raises(worker_error) as error:
+        run.result()
+    assert error.value.kind == "cancelled"
+    assert reconstruction.active_run is None
+    assert data_snapshot(bpy) == before
+
+
+def test_disable_and_enable_again(clean_data, tmp_path):
+    bpy = clean_data
+    import addon_utils
+    addon_utils.disable(MODULE, default_set=True)
+    assert addon_utils.check(MODULE) == (False, False)
+    assert not hasattr(bpy.types, "MESH_FROM_IMAGE_OT_reconstruct")
+    assert not hasattr(bpy.types, "MESH_FROM_IMAGE_PT_view3d")
+
+    addon_utils.enable(MODULE, default_set=True)
+    assert addon_utils.check(MODULE) == (True, True)
+    for name in ("MESH_FROM_IMAGE_OT_reconstruct", "MESH_FROM_IMAGE_PT_view3d", "MESH_FROM_IMAGE_PT_image_editor"):
+        assert hasattr(bpy.types, name)
+    path = write_blob_png(tmp_path / "again.png", 90, 120)
+    assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), **FAST) == {'FINISHED'}
+    assert_front_view_matches(bpy.context.active_object, 0.75)
