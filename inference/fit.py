@@ -63,6 +63,18 @@ def _laplacian(n: int, edges: np.ndarray, torch, device):
     return torch.sparse_coo_tensor(torch.from_numpy(idx), torch.from_numpy(val), (n, n), check_invariants=False).coalesce().to(device)
 
 
+def _nearest_vertices(outline, outline_np, v, torch):
+    """Index of the projected vertex nearest to each outline point. Only the matching is needed, not its
+    gradient: a KD-tree does it on the CPU in a fraction of a dense distance matrix's time; on a GPU the
+    dense matrix is cheap and avoids a device round trip."""
+    with torch.no_grad():
+        if v.device.type != "cpu":
+            return torch.cdist(outline, v[:, :2]).argmin(dim=1)
+        from scipy.spatial import cKDTree
+        _, idx = cKDTree(v[:, :2].detach().numpy()).query(outline_np)
+        return torch.from_numpy(idx)
+
+
 def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, steps: int = 150,
                       device=None, progress=None, lr: float = 0.004) -> np.ndarray:
     """Refined vertex positions (same faces) whose silhouette follows `mask_grid`."""
@@ -82,7 +94,8 @@ def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.nda
     with _torch_threads(threads):
         v0 = torch.as_tensor(np.asarray(vertices, np.float32), device=device)
         field = torch.as_tensor(outside, device=device)[None, None]
-        outline = torch.as_tensor(outline_points(mask), device=device)
+        outline_np = outline_points(mask)
+        outline = torch.as_tensor(outline_np, device=device)
         e = torch.as_tensor(edges, device=device)
         lap = _laplacian(len(v0), edges, torch, device)
         lap0 = torch.sparse.mm(lap, v0)
@@ -94,8 +107,7 @@ def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.nda
             # grid_sample wants (x, y) in [-1, 1] with y down the rows.
             g = torch.stack([v[:, 0], -v[:, 1]], dim=1) / FRAME_HALF_EXTENT
             out_d = F.grid_sample(field, g[None, None], align_corners=False, padding_mode="border")[0, 0, 0]
-            with torch.no_grad():
-                nearest = torch.cdist(outline, v[:, :2], compute_mode="donot_use_mm_for_euclid_dist").argmin(dim=1)
+            nearest = _nearest_vertices(outline, outline_np, v, torch)
             coverage = ((outline - v[nearest, :2]) ** 2).sum(dim=1).mean()
             lap_change = ((torch.sparse.mm(lap, v) - lap0) ** 2).sum(dim=1).mean() / (mean_edge0 ** 2)
             lengths = (v[e[:, 0]] - v[e[:, 1]]).norm(dim=1)
