@@ -86,3 +86,19 @@ def test_huge_image_is_refused_with_advice(tmp_path, monkeypatch):
         load_image(path)
     with pytest.raises(InputError, match="Scale it down"):
         as_rgba(np.zeros((400, 300, 3), np.uint8))
+
+
+def test_a_real_16k_picture_is_refused_before_decoding(tmp_path):
+    """A 16384 x 16384 PNG header (the pixel data never gets decoded, so the test stays cheap)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", 16384, 16384, 8, 6, 0, 0, 0)
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+                     + chunk(b"IEND", b""))
+    with pytest.raises(InputError, match="16384x16384.*Scale it down"):
+        load_image(path)
