@@ -71,6 +71,7 @@ def main(argv: list[str]) -> int:
             failed += 1
             _report_failure(path, exc)
     context = bpy.context
+    selection = _Selection(context)
     try:
         for path, run in runs:
             obj = None
@@ -89,9 +90,26 @@ def main(argv: list[str]) -> int:
     finally:
         for _path, run in runs:   # interrupted: stop what the worker still has queued
             run.cancel()
+        selection.restore(context)
     if failed:
         print(f"{COMMAND}: {failed} of {len(args.images)} pictures failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+class _Selection:
+    """The selection and active object before the command, put back afterwards: building each picture's
+    object selects it (the exporters write the selection only), which is not the caller's business."""
+
+    def __init__(self, context):
+        layer = context.view_layer
+        self.selected = [obj.name for obj in layer.objects.selected if obj is not None]
+        self.active = layer.objects.active.name if layer.objects.active else None
+
+    def restore(self, context):
+        layer = context.view_layer
+        for obj in layer.objects:
+            obj.select_set(obj.name in self.selected)
+        layer.objects.active = layer.objects.get(self.active) if self.active else None
 
 
 def _report_failure(path: str, exc: Exception) -> None:

@@ -1,8 +1,6 @@
 """Add-on preferences as the rest of the Blender side needs them, and the shared worker client."""
 from __future__ import annotations
 
-import sys
-
 import bpy
 
 # This module lives one level below the add-on package; preferences are keyed by the package itself.
@@ -11,7 +9,7 @@ ADDON_PACKAGE = __package__.rpartition(".")[0]
 DEVICE_ITEMS = (
     ('AUTO', "Automatic", "Use a GPU when the worker's PyTorch can reach one, otherwise the CPU"),
     ('CPU', "CPU", "Always run on the CPU"),
-    ('GPU', "GPU", "Run on the GPU (CUDA, or Metal on macOS); fails clearly when none is usable"),
+    ('GPU', "GPU", "Run on the GPU (CUDA, or Apple MPS); fails clearly when none is usable"),
 )
 
 
@@ -21,7 +19,7 @@ def engine_device(choice: str) -> str:
     if choice == 'CPU':
         return "cpu"
     if choice == 'GPU':
-        return "mps" if sys.platform == "darwin" else "cuda"
+        return "gpu"   # the engine takes CUDA, else Apple MPS, and fails clearly when neither is there
     if choice in ('CUDA', 'MPS'):
         return choice.lower()
     return "auto"

@@ -183,18 +183,86 @@ def test_cancel_through_the_modal_code_path_leaves_scene_unchanged(clean_data, a
     assert data_snapshot(bpy) == before
 
 
+def _add_mesh_menu_entries(bpy):
+    return [f.__module__ for f in bpy.types.VIEW3D_MT_mesh_add._dyn_ui_initialize()]
+
+
 def test_disable_and_enable_again(clean_data, tmp_path):
     bpy = clean_data
+    import sys
     import addon_utils
+    assert f"{MODULE}.panels.menu" in _add_mesh_menu_entries(bpy)
+    cli = sys.modules[f"{MODULE}.cli"]
+    assert cli._cli_handle is not None
+
     addon_utils.disable(MODULE, default_set=True)
     assert addon_utils.check(MODULE) == (False, False)
-    assert not hasattr(bpy.types, "MESH_FROM_IMAGE_OT_reconstruct")
-    assert not hasattr(bpy.types, "MESH_FROM_IMAGE_PT_view3d")
+    for name in ("MESH_FROM_IMAGE_OT_reconstruct", "MESH_FROM_IMAGE_PT_view3d", "MESH_FROM_IMAGE_PT_image_editor"):
+        assert not hasattr(bpy.types, name)
+    assert f"{MODULE}.panels.menu" not in _add_mesh_menu_entries(bpy)
+    assert cli._cli_handle is None, "the -c command must be unregistered"
 
     addon_utils.enable(MODULE, default_set=True)
     assert addon_utils.check(MODULE) == (True, True)
     for name in ("MESH_FROM_IMAGE_OT_reconstruct", "MESH_FROM_IMAGE_PT_view3d", "MESH_FROM_IMAGE_PT_image_editor"):
         assert hasattr(bpy.types, name)
+    assert _add_mesh_menu_entries(bpy).count(f"{MODULE}.panels.menu") == 1
+    assert sys.modules[f"{MODULE}.cli"]._cli_handle is not None
     path = write_blob_png(tmp_path / "again.png", 90, 120)
     assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), **FAST) == {'FINISHED'}
     assert_front_view_matches(bpy.context.active_object, 0.75)
+
+
+def _preferences(bpy):
+    return bpy.context.preferences.addons[MODULE].preferences
+
+
+def test_preferences_device_reaches_the_worker(clean_data, tmp_path):
+    bpy = clean_data
+    from importlib import import_module
+    reconstruction = import_module(f"{MODULE}.scene.reconstruction")
+    prefs = _preferences(bpy)
+    assert prefs.device == 'AUTO' and prefs.python_path == ""
+    path = write_blob_png(tmp_path / "device.png", 100, 100)
+    try:
+        prefs.device = 'CPU'
+        assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), **FAST) == {'FINISHED'}
+        assert reconstruction.last_meta.get("device", "").startswith("cpu")
+        prefs.device = 'GPU'
+        try:
+            bpy.ops.mesh_from_image.reconstruct(filepath=str(path), **FAST)
+        except RuntimeError as error:   # no GPU on this machine: the worker says so, nothing is built
+            assert "GPU" in str(error)
+        else:
+            assert not reconstruction.last_meta.get("device", "").startswith("cpu")
+    finally:
+        prefs.device = 'AUTO'
+
+
+def test_missing_worker_interpreter_is_reported_clearly(clean_data, tmp_path):
+    bpy = clean_data
+    prefs = _preferences(bpy)
+    prefs.python_path = str(tmp_path / "no-such-python")
+    try:
+        path = write_blob_png(tmp_path / "unused.png", 100, 100)
+        before = data_snapshot(bpy)
+        with pytest.raises(RuntimeError, match="no-such-python"):
+            bpy.ops.mesh_from_image.reconstruct(filepath=str(path), **FAST)
+        assert data_snapshot(bpy) == before
+    finally:
+        prefs.python_path = ""
+
+
+def test_redo_with_another_size_reuses_the_answer(clean_data, tmp_path):
+    """The redo panel repeats execute(); a new size alone must not run the reconstruction again."""
+    bpy = clean_data
+    from importlib import import_module
+    reconstruction = import_module(f"{MODULE}.scene.reconstruction")
+    path = write_blob_png(tmp_path / "redo.png", 120, 80)
+    assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), size=1.0, **FAST) == {'FINISHED'}
+    first = bpy.context.active_object
+    answer = reconstruction._last_answer
+    assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), size=3.0, **FAST) == {'FINISHED'}
+    second = bpy.context.active_object
+    assert reconstruction._last_answer is answer
+    assert second.dimensions.x == pytest.approx(3 * first.dimensions.x, rel=1e-4)

@@ -1,0 +1,58 @@
+"""The `blender -c mesh_from_image` handler, called directly (the bpy module has no -c dispatcher)."""
+import sys
+
+import numpy as np
+import pytest
+
+from blender_session import MODULE, data_snapshot, write_blob_png
+
+
+@pytest.fixture
+def pictures(tmp_path):
+    good = [write_blob_png(tmp_path / "wide.png", 150, 90),
+            write_blob_png(tmp_path / "tall.png", 80, 130, colour=(40, 160, 90))]
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    return good, corrupt
+
+
+@pytest.mark.parametrize("fmt", ["glb", "obj"])
+def test_cli_exports_good_pictures_and_reports_the_bad_one(clean_data, addon, pictures, tmp_path, capsys, fmt):
+    bpy = clean_data
+    good, corrupt = pictures
+    out = tmp_path / f"out_{fmt}"
+    before = data_snapshot(bpy)
+    cli = sys.modules[MODULE].cli
+
+    code = cli.main([str(good[0]), str(corrupt), str(good[1]), "--output-dir", str(out), "--format", fmt,
+                     "--vertices", "400", "--refine-steps", "10", "--size", "2"])
+
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "corrupt.png" in err and "wide.png" not in err
+    written = sorted(p.name for p in out.iterdir())
+    assert f"wide.{fmt}" in written and f"tall.{fmt}" in written
+    assert not [n for n in written if n.startswith("corrupt") or n.startswith(".")], written
+    assert data_snapshot(bpy) == before, "the command must not leave objects behind between pictures"
+    _check_export(out / f"wide.{fmt}", fmt, aspect=150 / 90, size=2.0)
+    _check_export(out / f"tall.{fmt}", fmt, aspect=80 / 130, size=2.0)
+
+
+def _check_export(path, fmt, aspect, size):
+    """Read the file back with trimesh: one watertight mesh in the evaluation frame (x right, y up)."""
+    import trimesh
+    mesh = trimesh.load(path, force="mesh", process=True)
+    assert len(mesh.faces) > 100
+    if fmt == "glb":   # OBJ splits vertices along UV seams, so only the GLB can be checked for closure
+        assert mesh.is_watertight
+    extent_x, extent_y, _ = mesh.extents
+    assert abs(max(extent_x, extent_y) - size) < 0.06 * size
+    assert abs(extent_x / extent_y - aspect) < 0.1 * aspect
+    if fmt == "obj":
+        assert (path.parent / (path.stem + ".mtl")).exists()
+
+
+def test_cli_usage_error_returns_2(addon, tmp_path, capsys):
+    cli = sys.modules[MODULE].cli
+    assert cli.main(["--format", "glb"]) == 2
+    assert cli.main([str(tmp_path / "x.png"), "--output-dir", str(tmp_path), "--format", "xyz"]) == 2
