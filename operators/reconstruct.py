@@ -132,6 +132,9 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
 
     def _finish(self, context, run) -> set:
         built = run.build(context, context.scene.cursor.location.copy())
+        engine_warning = ((run.answer or {}).get("meta") or {}).get("info", {}).get("warning")
+        if engine_warning:   # e.g. a learned model could not load and the training-free path was used
+            self.report({'WARNING'}, str(engine_warning))
         if built.cleanup.is_manifold:
             self.report({'INFO'}, f"Made '{built.obj.name}': {len(built.obj.data.vertices)} vertices, watertight")
         else:

@@ -58,16 +58,27 @@ def assert_front_view_matches(obj, aspect_w_over_h, size=1.0):
 
 
 def assert_wide_at_top(obj):
+    """The wedge's wide end is at the top of the picture: it must be at +Z, and the texture must agree
+    (u grows with X, v with Z, as the front view shows the picture)."""
     co = mesh_arrays(obj)
     z_mid = (co[:, 2].max() + co[:, 2].min()) / 2
     top, bottom = co[co[:, 2] > z_mid + 0.1], co[co[:, 2] < z_mid - 0.1]
     assert np.ptp(top[:, 0]) > 1.3 * np.ptp(bottom[:, 0]), "the picture came out upside down"
+    mesh = obj.data
+    loop_vertex = np.empty(len(mesh.loops), np.int32)
+    mesh.loops.foreach_get("vertex_index", loop_vertex)
+    uv = np.empty(len(mesh.loops) * 2, np.float32)
+    mesh.uv_layers[0].data.foreach_get("uv", uv)
+    uv = uv.reshape(-1, 2)
+    assert np.corrcoef(co[loop_vertex, 0], uv[:, 0])[0, 1] > 0.99
+    assert np.corrcoef(co[loop_vertex, 2], uv[:, 1])[0, 1] > 0.99
 
 
-def test_generated_image_datablock(clean_data):
+@pytest.mark.parametrize("float_buffer", [False, True], ids=["bytes", "float"])
+def test_generated_image_datablock(clean_data, float_buffer):
     bpy = clean_data
     width, height = 120, 150
-    image = bpy.data.images.new("Wedge.png", width, height, alpha=True)
+    image = bpy.data.images.new("Wedge.png", width, height, alpha=True, float_buffer=float_buffer)
     rgba = wedge_rgba(width, height)
     image.pixels.foreach_set(rgba[::-1].ravel())     # Blender stores rows bottom-up
     bpy.context.scene.cursor.location = (1.0, -2.0, 0.5)
@@ -119,6 +130,28 @@ def test_packed_image_whose_file_is_gone_and_image_empty(clean_data, tmp_path):
     obj = bpy.context.active_object
     assert obj.name == "wedge_file" and not empty.select_get()
     assert_watertight(obj)
+    assert_textured_with(obj, image)
+    assert_wide_at_top(obj)
+
+
+def test_image_editor_image_edited_since_loading(clean_data, tmp_path):
+    """The Image Editor's image is used; once painted over (dirty) its pixels, not the file, are sent."""
+    bpy = clean_data
+    path = write_blob_png(tmp_path / "painted.png", 120, 150)     # on disk: an ellipse
+    image = bpy.data.images.load(str(path))
+    image.pixels.foreach_set(wedge_rgba(120, 150)[::-1].ravel())   # in memory: the wedge
+    assert image.is_dirty
+    area = next(a for a in bpy.context.screen.areas if a.type != 'VIEW_3D')
+    previous_type = area.type
+    area.type = 'IMAGE_EDITOR'
+    try:
+        area.spaces.active.image = image
+        with bpy.context.temp_override(area=area, space_data=area.spaces.active):
+            assert bpy.ops.mesh_from_image.reconstruct(**FAST) == {'FINISHED'}
+    finally:
+        area.type = previous_type
+    obj = bpy.context.active_object
+    assert obj.name == "painted"
     assert_textured_with(obj, image)
     assert_wide_at_top(obj)
 
