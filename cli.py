@@ -62,8 +62,8 @@ def main(argv: list[str]) -> int:
 
     runs = []
     failed = 0
-    for path in args.images:
-        run = ReconstructionRun(image_source.from_file(path), run_settings, client)
+    for path, name in zip(args.images, _unique_names(args.images)):
+        run = ReconstructionRun(image_source.from_file(path, name=name), run_settings, client)
         try:
             run.start()
             runs.append((path, run))
@@ -94,6 +94,18 @@ def main(argv: list[str]) -> int:
     if failed:
         print(f"{COMMAND}: {failed} of {len(args.images)} pictures failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _unique_names(paths: list[str]) -> list[str]:
+    """Output names from the pictures' stems; a repeated stem (a/mug.png, b/mug.png) gets _2, _3..."""
+    from .scene.image_source import object_name
+    seen: dict[str, int] = {}
+    names = []
+    for path in paths:
+        stem = object_name(os.path.basename(path))
+        seen[stem] = seen.get(stem, 0) + 1
+        names.append(stem if seen[stem] == 1 else f"{stem}_{seen[stem]}")
+    return names
 
 
 class _Selection:

@@ -66,9 +66,9 @@ class ImageSource:
         return {"image_array_path": array_path, "name": self.name}, key
 
 
-def from_file(filepath: str) -> ImageSource:
+def from_file(filepath: str, name: str = "") -> ImageSource:
     path = os.path.abspath(bpy.path.abspath(filepath))
-    return ImageSource(name=object_name(os.path.basename(path)), path=path)
+    return ImageSource(name=name or object_name(os.path.basename(path)), path=path)
 
 
 def from_image(image) -> ImageSource:

@@ -56,3 +56,28 @@ def test_cli_usage_error_returns_2(addon, tmp_path, capsys):
     cli = sys.modules[MODULE].cli
     assert cli.main(["--format", "glb"]) == 2
     assert cli.main([str(tmp_path / "x.png"), "--output-dir", str(tmp_path), "--format", "xyz"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["fbx", "usd", "ply", "stl", "blend"])
+def test_cli_other_formats(addon, tmp_path, fmt):
+    """One picture per format (the reconstruction is reused between them; only the export differs)."""
+    picture = write_blob_png(tmp_path / "shape.png", 120, 90)
+    out = tmp_path / "out"
+    cli = sys.modules[MODULE].cli
+    assert cli.main([str(picture), "--output-dir", str(out), "--format", fmt,
+                     "--vertices", "400", "--refine-steps", "10"]) == 0
+    written = [p for p in out.iterdir() if p.is_file() and p.suffix != ".png"]   # textures are companions
+    assert len(written) == 1 and written[0].stem == "shape" and written[0].stat().st_size > 1000, written
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_cli_same_stem_in_two_folders_gives_two_outputs(addon, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_blob_png(tmp_path / "a" / "mug.png", 100, 80)
+    second = write_blob_png(tmp_path / "b" / "mug.png", 80, 100)
+    out = tmp_path / "out"
+    cli = sys.modules[MODULE].cli
+    assert cli.main([str(first), str(second), "--output-dir", str(out), "--vertices", "400",
+                     "--refine-steps", "10"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["mug.glb", "mug_2.glb"]
