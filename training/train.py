@@ -1,0 +1,338 @@
+"""Train a learned shape prior (Pixel2Mesh- or AtlasNet-style) on rendered procedural shapes.
+
+    python -m training.train --out training/runs/atlas1 --arch atlas --template inflation --minutes 110
+    torchrun --nproc_per_node 2 -m training.train --out training/runs/ddp --minutes 5      # DDP (gloo/NCCL)
+    python -m training.train --out training/runs/atlas1 --export [--default]                # ship fp16 weights
+
+A run lives in its --out folder: config.json, checkpoint.pt (latest, written atomically every
+--checkpoint-minutes and at the end), log.csv (one row per --log-every steps) and eval.jsonl (held-out
+scores every --eval-minutes). Starting the same command again resumes from checkpoint.pt; --minutes is the
+budget of this invocation. Stop a run at any time with SIGINT/SIGTERM: it saves a checkpoint first.
+
+Data: training.dataset.ShapeViewDataset renders procedural shapes (or, with --mesh-folder, the user's own
+OBJ/PLY/GLB meshes) on the fly. Templates are built from each view's (augmented) mask inside the data
+loader's worker processes, exactly as inference builds them from the extracted mask."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inference.networks import ModelConfig, build_model, build_templates, network_image
+from inference.networks.graph import pack_templates
+from training import distributed
+from training.losses import LOSS_WEIGHTS, centre_points_depth, mesh_losses, total_loss
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True, help="run folder (created; resumed from when it holds a checkpoint)")
+    p.add_argument("--arch", choices=("p2m", "atlas"), default="atlas")
+    p.add_argument("--template", choices=("inflation", "sphere"), default="inflation")
+    p.add_argument("--train-vertices", type=int, default=0,
+                   help="finest template size during training (default: 1000 atlas, 2500 p2m)")
+    p.add_argument("--hidden", type=int, default=0, help="network width (0 = architecture default)")
+    p.add_argument("--no-local-features", action="store_true", help="AtlasNet-style: global code only")
+    p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget of this invocation")
+    p.add_argument("--steps", type=int, default=0, help="stop after this many total steps (0 = no limit)")
+    p.add_argument("--batch", type=int, default=16, help="batch size per process")
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--decay-after-minutes", type=float, default=0.0,
+                   help="multiply the learning rate by 0.3 once the run's total training time passes this (0 = never)")
+    p.add_argument("--size", type=int, default=128, help="image size (the network grid is 128)")
+    p.add_argument("--points", type=int, default=4096, help="ground-truth surface points per view")
+    p.add_argument("--families", default="", help="comma-separated shape families (default: all training families)")
+    p.add_argument("--mesh-folder", default="", help="fine-tune on the OBJ/PLY/GLB meshes in this folder")
+    p.add_argument("--init-from", default="", help="start from these weights (a run folder, checkpoint.pt or shipped .pt)")
+    p.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = OMP_NUM_THREADS or 2)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--no-amp", action="store_true", help="disable bf16/fp16 autocast")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.add_argument("--eval-minutes", type=float, default=10.0, help="held-out scoring interval (0 = never)")
+    p.add_argument("--eval-views", type=int, default=2, help="held-out views per family for the periodic scores")
+    p.add_argument("--export", action="store_true", help="write the run's weights (fp16) + manifest entry and exit")
+    p.add_argument("--export-name", default="", help="model name in the manifest (default ARCH-TEMPLATE)")
+    p.add_argument("--default", action="store_true", help="with --export: make this the model 'auto' picks")
+    p.add_argument("--weights-dir", default="", help="with --export: write here instead of inference/networks/weights")
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+class TemplateCollate:
+    """Turns dataset samples into a training batch; runs in the loader's worker processes (numpy only)."""
+
+    def __init__(self, config: ModelConfig):
+        self.config = config
+
+    def __call__(self, samples: list[dict]) -> dict:
+        images, templates, points, normals = [], [], [], []
+        for s in samples:
+            mask = np.asarray(s["mask"], np.float32).reshape(s["mask"].shape[-2:])
+            rgb = np.asarray(s["image"], np.float32).transpose(1, 2, 0)
+            images.append(network_image(rgb, mask > 0.5))
+            templates.append(build_templates(self.config, mask > 0.5))
+            pts = np.asarray(s["points"], np.float32)
+            points.append(centre_points_depth(pts))
+            normals.append(np.asarray(s["normals"], np.float32))
+        return {"image": torch.from_numpy(np.stack(images)), "templates": pack_templates(templates),
+                "points": torch.from_numpy(np.stack(points)), "normals": torch.from_numpy(np.stack(normals))}
+
+
+def make_loader(args, config: ModelConfig, info: distributed.DistInfo):
+    from training.dataset import ShapeViewDataset
+
+    families = [f for f in args.families.split(",") if f] or None
+    dataset = ShapeViewDataset(split="train", size=args.size, points=args.points,
+                               seed=args.seed * 7919 + int(time.time()) % 100000, families=families,
+                               mesh_folder=args.mesh_folder or None)
+    return torch.utils.data.DataLoader(dataset, batch_size=args.batch, collate_fn=TemplateCollate(config),
+                                       num_workers=args.workers, persistent_workers=args.workers > 0,
+                                       prefetch_factor=2 if args.workers > 0 else None)
+
+
+# ----------------------------------------------------------------------------------------------- model
+
+def load_initial_weights(model: torch.nn.Module, source: str) -> None:
+    path = Path(source)
+    if path.is_dir():
+        path = path / CHECKPOINT
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = state.get("model", state)
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+
+
+def autocast_context(device: torch.device, enabled: bool):
+    """bf16 on the CPU (AVX-512 bf16 roughly halves a step) and on GPUs that support it, else fp16."""
+    if not enabled or device.type == "mps":
+        return torch.autocast("cpu", enabled=False)
+    if device.type == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def stage_losses(outputs: list[torch.Tensor], batch: dict) -> list[dict]:
+    """Loss terms for every stage; each stage's regularisers compare with the mesh it started from."""
+    templates = batch["templates"]
+    terms = []
+    for k, (pred, level) in enumerate(zip(outputs, templates.levels)):
+        if k == 0:
+            start = level.vertices
+        else:
+            pair = templates.unpool[k - 1]
+            prev = outputs[k - 1].detach()
+            start = 0.5 * (prev[pair[:, 0]] + prev[pair[:, 1]])
+        terms.append(mesh_losses(pred, start, level, batch["points"], batch["normals"]))
+    return terms
+
+
+def save_checkpoint(out: Path, model, optimizer, state: dict, config: ModelConfig) -> None:
+    tmp = out / (CHECKPOINT + ".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": state,
+                "config": config.to_dict()}, tmp)
+    os.replace(tmp, out / CHECKPOINT)
+
+
+# ----------------------------------------------------------------------------------------------- evaluation
+
+def heldout_scores(model, config: ModelConfig, views: list[dict], device) -> dict:
+    """Mean held-out scores of the raw network output (no silhouette fit) at the training density."""
+    from inference.metrics import score_mesh
+
+    model.eval()
+    rows = []
+    with torch.no_grad():
+        for view in views:
+            mask = np.asarray(view["mask_true"], bool)
+            rgb = np.asarray(view["image"], np.float32).transpose(1, 2, 0)
+            template = build_templates(config, mask)
+            image = torch.from_numpy(network_image(rgb, mask))[None].to(device)
+            v = model(image, pack_templates([template]).to(device))[-1].float().cpu().numpy()
+            rows.append(score_mesh(v, template.faces[-1], centre_points_depth(view["points"]), view["normals"]))
+    model.train()
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+def export(args) -> None:
+    from inference.networks.weights import save_weights
+
+    out = Path(args.out)
+    ckpt = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=False)
+    config = ModelConfig.from_dict(ckpt["config"])
+    model = build_model(config)
+    model.load_state_dict(ckpt["model"])
+    st = ckpt["state"]
+    training = {"run": out.name, "steps": st["step"], "train_minutes": round(st["train_seconds"] / 60, 1),
+                "samples_seen": st.get("samples", 0), "args": st.get("args", {})}
+    path = save_weights(model, config, args.export_name or None, training, make_default=args.default,
+                        folder=args.weights_dir or None)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) and its manifest entry")
+
+
+def train(args) -> None:
+    info = distributed.setup(args.device)
+    threads = args.threads or int(os.environ.get("OMP_NUM_THREADS", "2"))
+    torch.set_num_threads(threads)
+    torch.manual_seed(args.seed + info.rank)
+    out = Path(args.out)
+    if info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+    distributed.barrier(info)
+
+    resume = (out / CHECKPOINT).exists()
+    ckpt = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=False) if resume else None
+    if ckpt is not None:
+        config = ModelConfig.from_dict(ckpt["config"])
+    else:
+        default_vertices = 1000 if args.arch == "atlas" else 2500
+        config = ModelConfig(arch=args.arch, template=args.template,
+                             final_vertices=args.train_vertices or default_vertices, hidden=args.hidden,
+                             local_features=not args.no_local_features)
+    model = build_model(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    state = {"step": 0, "train_seconds": 0.0, "samples": 0, "args": vars(args)}
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        state = ckpt["state"]
+    elif args.init_from:
+        load_initial_weights(model, args.init_from)
+    model.to(info.device)
+    if ckpt is not None:   # optimizer moments follow the model's device
+        for s in optimizer.state.values():
+            for k, v in s.items():
+                if torch.is_tensor(v):
+                    s[k] = v.to(info.device)
+    net = distributed.wrap(model, info)
+    if info.is_main:
+        (out / "config.json").write_text(json.dumps({"model": config.to_dict(), "loss_weights": LOSS_WEIGHTS,
+                                                     "args": vars(args)}, indent=2))
+        print(f"{'resuming at step ' + str(state['step']) if resume else 'starting'}: {config.name}, "
+              f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, device {info.device}, "
+              f"{info.world_size} process(es), batch {args.batch} each", flush=True)
+
+    stop = {"now": False}
+
+    def request_stop(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    eval_views = []
+    if info.is_main and args.eval_minutes > 0:
+        from training.dataset import heldout_views
+        eval_views = heldout_views(n_per_family=args.eval_views, size=args.size)
+
+    log_path = out / "log.csv"
+    log_fields = ["step", "train_minutes", "wall_time", "samples", "lr", "sec_per_step", "loss", "chamfer",
+                  "chamfer_pred_to_gt", "chamfer_gt_to_pred", "laplacian", "edge", "normal", "move"]
+    if info.is_main and not log_path.exists():
+        with open(log_path, "w", newline="") as f:
+            csv.writer(f).writerow(log_fields)
+
+    loader = make_loader(args, config, info)
+    use_amp = not args.no_amp
+    scaler = torch.amp.GradScaler("cuda") if (use_amp and info.device.type == "cuda"
+                                               and not torch.cuda.is_bf16_supported()) else None
+    began = time.time()
+    last_ckpt = last_eval = began
+
+    def record_eval() -> None:
+        scores = heldout_scores(model, config, eval_views, info.device)
+        with open(out / "eval.jsonl", "a") as f:
+            f.write(json.dumps(dict(scores, step=state["step"], train_minutes=state["train_seconds"] / 60,
+                                    wall_time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))) + "\n")
+        print(f"held-out @ step {state['step']}: " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()), flush=True)
+
+    if eval_views and state["step"] == 0:
+        record_eval()   # the untrained model returns its template: the curve starts at the template's score
+    window, window_start = [], time.time()
+    model.train()
+    for batch in loader:
+        if args.decay_after_minutes and state["train_seconds"] / 60 > args.decay_after_minutes:
+            lr = args.lr * 0.3
+        else:
+            lr = args.lr * min(1.0, (state["step"] + 1) / 100)   # short warm-up
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        t_step = time.time()
+        batch["templates"] = batch["templates"].to(info.device)
+        for key in ("image", "points", "normals"):
+            batch[key] = batch[key].to(info.device)
+        with autocast_context(info.device, use_amp):
+            outputs = net(batch["image"], batch["templates"])
+        terms = stage_losses(outputs, batch)
+        loss = total_loss(terms)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        state["step"] += 1
+        state["samples"] += args.batch * info.world_size
+        state["train_seconds"] += time.time() - t_step
+        final = {k: float(v.detach()) for k, v in terms[-1].items()}
+        window.append(dict(final, loss=float(loss.detach())))
+
+        if state["step"] % args.log_every == 0:
+            means = {k: distributed.all_reduce_mean(float(np.mean([w[k] for w in window])), info) for k in window[0]}
+            if info.is_main:
+                row = dict(means, step=state["step"], train_minutes=round(state["train_seconds"] / 60, 3),
+                           wall_time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), samples=state["samples"],
+                           lr=lr, sec_per_step=round((time.time() - window_start) / len(window), 3))
+                with open(log_path, "a", newline="") as f:
+                    csv.writer(f).writerow([row.get(k, "") for k in log_fields])
+                print(f"step {state['step']:6d}  loss {means['loss']:.5f}  chamfer {means['chamfer']:.5f}  "
+                      f"{row['sec_per_step']:.2f} s/step", flush=True)
+            window, window_start = [], time.time()
+
+        now = time.time()
+        out_of_time = now - began > args.minutes * 60 or (args.steps and state["step"] >= args.steps)
+        finished = distributed.any_rank(bool(out_of_time or stop["now"]), info)
+        if info.is_main and (finished or now - last_ckpt > args.checkpoint_minutes * 60):
+            save_checkpoint(out, model, optimizer, state, config)
+            last_ckpt = now
+        if info.is_main and eval_views and (finished or now - last_eval > args.eval_minutes * 60):
+            record_eval()
+            last_eval = time.time()
+        if finished:
+            break
+    distributed.barrier(info)
+    distributed.cleanup(info)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.export:
+        export(args)
+    else:
+        train(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
