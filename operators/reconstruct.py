@@ -52,7 +52,11 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
 
     # -- entry points ------------------------------------------------------------------------------
     def invoke(self, context, event):
-        source = None if self.use_file_browser else self._source(context)
+        try:
+            source = None if self.use_file_browser else self._source(context)
+        except SourceError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
         if source is None:
             context.window_manager.fileselect_add(self)   # execute() follows once a file is picked
             return {'RUNNING_MODAL'}
@@ -67,7 +71,8 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         if source is None:
             self.report({'ERROR'}, image_source.describe(None) + ".")
             return {'CANCELLED'}
-        if self.options.is_invoke and not self.options.is_repeat and context.window is not None \
+        if self.options.is_invoke and not (self.options.is_repeat or self.options.is_repeat_last) \
+                and context.window is not None \
                 and not bpy.app.background:
             return self._start_modal(context, source)   # picked in the file browser: stay responsive
         run = self._new_run(context, source)
@@ -99,8 +104,11 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
             return {'CANCELLED'}
 
     def cancel(self, context):
-        """Blender ends the modal run (file loaded, window closed): stop the worker's job too."""
-        self._driver.cancel(context)
+        """Blender ends the operator early (file browser closed, file loaded, window closed): stop the
+        worker's job if one was started."""
+        driver = getattr(self, "_driver", None)
+        if driver is not None:
+            driver.cancel(context)
 
     def draw(self, context):
         layout = self.layout
@@ -122,7 +130,12 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
             if image is None:
                 raise SourceError(f"There is no image named '{self.image_name}'.")
             return image_source.from_image(image)
-        return image_source.from_context(context)
+        source = image_source.from_context(context)
+        if source is not None:
+            # Pin the picture found in the context: the redo panel re-runs execute() from another editor,
+            # where the Image Editor's image or the selected empty is no longer in reach.
+            self.image_name = source.image_name
+        return source
 
     def _new_run(self, context, source) -> ReconstructionRun:
         choice = settings.preferred_device(context) if self.device == 'PREFERENCES' else self.device
