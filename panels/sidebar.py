@@ -36,7 +36,8 @@ class MeshFromImageSidebar:
         run = reconstruction.active_run
         if run is not None:
             stage, fraction = run.progress
-            layout.label(text=f"{stage}: {fraction * 100:.0f}%  (Esc cancels)", icon='TIME')
+            layout.progress(factor=fraction, type='BAR', text=f"{stage} {fraction * 100:.0f}%")
+            layout.label(text="Esc cancels", icon='TIME')
         else:
             row = layout.row()
             row.scale_y = 1.4
