@@ -60,6 +60,12 @@ def main(argv: list[str]) -> int:
     client = settings.worker_client(python=python)
     expected_errors = (WorkerError, image_source.SourceError, ExportError, ValueError, OSError, RuntimeError)
 
+    try:
+        client.start()   # once: a worker that cannot start would fail every picture the same way
+    except WorkerError as exc:
+        print(f"{COMMAND}: error: {exc}", file=sys.stderr, flush=True)
+        return 1
+
     runs = []
     failed = 0
     for path, name in zip(args.images, _unique_names(args.images)):

@@ -81,3 +81,14 @@ def test_cli_same_stem_in_two_folders_gives_two_outputs(addon, tmp_path):
     assert cli.main([str(first), str(second), "--output-dir", str(out), "--vertices", "400",
                      "--refine-steps", "10"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["mug.glb", "mug_2.glb"]
+
+
+def test_cli_worker_that_cannot_start_fails_once_with_its_reason(addon, tmp_path, capsys):
+    picture = write_blob_png(tmp_path / "fine.png", 100, 100)
+    out = tmp_path / "out"
+    cli = sys.modules[MODULE].cli
+    assert cli.main([str(picture), str(picture), "--output-dir", str(out),
+                     "--python", str(tmp_path / "no-such-python")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("no-such-python") == 1
+    assert list(out.iterdir()) == []

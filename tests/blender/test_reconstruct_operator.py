@@ -105,6 +105,7 @@ def test_file_on_disk(clean_data, tmp_path):
     obj = bpy.context.active_object
     assert obj.name == "blob"
     assert_watertight(obj)
+    assert all(polygon.use_smooth for polygon in obj.data.polygons)
     assert_textured_with(obj, bpy.data.images["blob.png"])
     assert_front_view_matches(obj, 1.6)
 
