@@ -59,9 +59,9 @@ def build_mesh(name: str, vertices: np.ndarray, faces: np.ndarray, uvs: np.ndarr
         loop_uvs = np.asarray(uvs, dtype=np.float32)[tris.ravel()]
         uv_layer.data.foreach_set("uv", loop_uvs.ravel())
         mesh.update()
-        if mesh.validate(verbose=False):
-            # validate() fixed something (e.g. duplicate faces): still usable, the cleanup reports the rest.
-            pass
+        # Repairs what Blender cannot hold (e.g. duplicate faces) before bmesh sees it; the cleanup
+        # below reports anything that is still not a closed surface.
+        mesh.validate(verbose=False)
         report = clean_mesh(mesh, merge_distance=1e-5 * size)
         mesh.shade_smooth()
     except Exception:

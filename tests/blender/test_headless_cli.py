@@ -1,7 +1,6 @@
 """The `blender -c mesh_from_image` handler, called directly (the bpy module has no -c dispatcher)."""
 import sys
 
-import numpy as np
 import pytest
 
 from blender_session import MODULE, data_snapshot, write_blob_png
