@@ -150,20 +150,23 @@ def _unbatch(batch: dict, shape: Shape) -> list[dict]:
 
 
 def heldout_views(n_per_family: int = 10, size: int = 128, seed: int = 1234, points: int = 10000,
-                  cache_dir: str | None = None) -> list[dict]:
+                  cache_dir: str | None = None, families: list[str] | None = None) -> list[dict]:
     """Fixed evaluation set: `n_per_family` single views of distinct shapes for every family, drawn
     only from held-out shapes (any seed of the held-out families, seeds divisible by 10 of the
     others). No augmentation apart from random realistic backgrounds; same dict format as the
     dataset (with `points` ground-truth samples, 10k by default as in our scores). Deterministic.
-    With `cache_dir` the set is stored there as a .pt file and loaded on later calls."""
+    With `cache_dir` the set is stored there as a .pt file and loaded on later calls. `families`
+    restricts the set (default: all families; a family's samples do not depend on the others)."""
+    families = list(FAMILIES) if families is None else list(families)
     path = None
     if cache_dir:
-        name = f"heldout_v{GENERATOR_VERSION}_{n_per_family}_{size}_{seed}_{points}.pt"
+        tag = "all" if families == list(FAMILIES) else f"{zlib.crc32(','.join(families).encode()):08x}"
+        name = f"heldout_v{GENERATOR_VERSION}_{tag}_{n_per_family}_{size}_{seed}_{points}.pt"
         path = os.path.join(cache_dir, name)
         if os.path.exists(path):
             return torch.load(path)
     samples = []
-    for family in FAMILIES:
+    for family in families:
         rng = np.random.default_rng([seed, zlib.crc32(family.encode())])
         seeds: list[int] = []
         while len(seeds) < n_per_family:

@@ -21,12 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inference.frame import FRAME_HALF_EXTENT
 from training.shapes import Shape, sample_surface
-
-try:   # the lead's shared definition of the network / fit image grid
-    from inference.frame import FRAME_HALF_EXTENT
-except ImportError:   # not there yet: the same value, by the shared convention
-    FRAME_HALF_EXTENT = 0.55
 
 MIN_ELEVATION = math.radians(-10.0)
 MAX_ELEVATION = math.radians(50.0)
