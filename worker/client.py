@@ -227,6 +227,8 @@ class WorkerClient:
         self._tmp_dir: str | None = None
         self._last_timing: float | None = None
         self._last_log: str | None = None
+        self._launching: _Process | None = None   # the worker start() is waiting for
+        self._stop_requested = False              # stop() was called while start() waited
 
     # ---- state ---------------------------------------------------------------------------------------
     @property
@@ -262,13 +264,24 @@ class WorkerClient:
             with self._lock:
                 if self._proc is not None:
                     return dict(self._proc.ready_info)
-                self._starting = True
+                self._starting, self._stop_requested = True, False
             return self._start_locked()
 
     def _start_locked(self) -> dict:
         try:
             proc = self._launch()
-            if not proc.ready.wait(self.startup_timeout):
+            with self._lock:
+                self._launching = proc
+                if self._stop_requested:
+                    proc.ready.set()
+            ready_in_time = proc.ready.wait(self.startup_timeout)
+            with self._lock:
+                self._launching = None
+                stopped = self._stop_requested
+            if stopped:   # stop() ran on another thread meanwhile (e.g. the add-on was disabled)
+                self._kill(proc)
+                raise WorkerError("cancelled", "The inference worker was stopped while it was starting.")
+            if not ready_in_time:
                 self._kill(proc)
                 raise WorkerError("timeout", (
                     f"The inference worker did not start within {self.startup_timeout:g} s "
@@ -290,9 +303,9 @@ class WorkerClient:
                 self._proc = proc
                 self._died = False
             return dict(proc.ready_info)
-        except WorkerError:
+        except WorkerError as exc:
             with self._lock:
-                self._died = True
+                self._died = exc.kind != "cancelled"
             raise
         finally:
             with self._lock:
@@ -353,6 +366,10 @@ class WorkerClient:
         with self._lock:
             proc, self._proc = self._proc, None
             self._died = False
+            if self._starting:
+                self._stop_requested = True
+                if self._launching is not None:
+                    self._launching.ready.set()   # wakes start(), which kills the half-started worker
         if proc is not None:
             self._write(proc, {"cmd": "shutdown"})
             try:

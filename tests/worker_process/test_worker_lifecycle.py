@@ -96,13 +96,23 @@ def test_bad_interpreter_is_a_start_up_error(make_client, python, expected):
 
 def test_raw_protocol_keeps_stdout_to_json_lines_and_exits_on_eof():
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS="1")
-    requests = "\n".join(['not json', json.dumps({"cmd": "dance", "id": "x"}),
-                          json.dumps({"cmd": "reconstruct", "id": "j1"}),   # no image, no output path
-                          json.dumps({"cmd": "cancel", "id": "nothing"})]) + "\n"
-    done = subprocess.run([sys.executable, "-u", "-m", "inference.worker"], input=requests.encode(), env=env,
-                          cwd=REPO_ROOT, capture_output=True, timeout=60)
-    assert done.returncode == 0, done.stderr.decode()[-1000:]
-    events = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    worker = subprocess.Popen([sys.executable, "-u", "-m", "inference.worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT)
+    try:
+        requests = ["not json", json.dumps({"cmd": "dance", "id": "x"}),
+                    json.dumps({"cmd": "reconstruct", "id": "j1"}),   # no image, no output path
+                    json.dumps({"cmd": "cancel", "id": "nothing"})]
+        worker.stdin.write(("\n".join(requests) + "\n").encode())
+        worker.stdin.flush()
+        events = [json.loads(worker.stdout.readline()) for _ in range(4)]
+        worker.stdin.close()   # EOF, as when Blender quits
+        assert worker.wait(30) == 0
+        assert worker.stdout.read() == b"", "nothing after the answers"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.stdout.close()
+        worker.stderr.close()
     assert events[0]["type"] == "ready" and events[0]["torch"] and events[0]["device"] == "cpu"
     assert [(e["type"], e["id"], e["kind"]) for e in events[1:]] == [
         ("error", None, "internal"), ("error", "x", "internal"), ("error", "j1", "input")]
@@ -118,3 +128,24 @@ def test_shared_clients_are_one_per_interpreter_and_shut_down_together():
     assert a.state == "stopped" and not _pid_alive(pid)
     assert get_client() is not a
     shutdown_all()
+
+
+def test_stop_while_starting_leaves_no_worker_behind(make_client, tmp_path):
+    import threading
+
+    sleeper = tmp_path / "slow-python"
+    sleeper.write_text("#!/bin/sh\nsleep 60\n")
+    sleeper.chmod(0o755)
+    client = make_client(python=str(sleeper), startup_timeout=30.0)
+    errors = []
+    starter = threading.Thread(target=lambda: errors.append(pytest.raises(WorkerError, client.start).value))
+    starter.start()
+    deadline = time.monotonic() + 10
+    while client.state != "starting" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stopped_at = time.monotonic()
+    client.stop()
+    starter.join(10)
+    assert not starter.is_alive() and time.monotonic() - stopped_at < 5.0
+    assert errors[0].kind == "cancelled"
+    assert client.state == "stopped"
