@@ -46,6 +46,18 @@ def _default_package_dir() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _resolve_python(python: str | None) -> str:
+    """The interpreter to run: Blender's own (sys.executable) when none is set; a bare command name such as
+    "python3" is looked up on PATH; quotes pasted around a path in the preferences are dropped."""
+    python = (python or "").strip().strip('"').strip("'")
+    if not python:
+        return sys.executable
+    python = os.path.expanduser(python)
+    if os.sep not in python and (os.altsep is None or os.altsep not in python):
+        return shutil.which(python) or python
+    return os.path.abspath(python)
+
+
 def _same_interpreter(python: str) -> bool:
     # Symlinks are deliberately not resolved: a virtual environment's python links to the system one but has
     # other site-packages.
@@ -213,7 +225,7 @@ class WorkerClient:
 
     def __init__(self, python: str | None = None, package_dir: str | None = None, startup_timeout: float = 120.0,
                  log_dir: str | None = None, extra_env: dict | None = None):
-        self.python = python or sys.executable
+        self.python = _resolve_python(python)
         self.package_dir = os.path.abspath(package_dir or _default_package_dir())
         self.startup_timeout = float(startup_timeout)
         self.log_dir = log_dir or os.path.join(tempfile.gettempdir(), "mesh_from_image_logs")
@@ -549,7 +561,7 @@ _shared_lock = threading.Lock()
 
 def get_client(python: str | None = None, package_dir: str | None = None) -> WorkerClient:
     """The shared client for this interpreter and package folder (created, not started, on first use)."""
-    key = (os.path.abspath(python or sys.executable), os.path.abspath(package_dir or _default_package_dir()))
+    key = (_resolve_python(python), os.path.abspath(package_dir or _default_package_dir()))
     with _shared_lock:
         client = _shared.get(key)
         if client is None:

@@ -149,3 +149,55 @@ def test_stop_while_starting_leaves_no_worker_behind(make_client, tmp_path):
     assert not starter.is_alive() and time.monotonic() - stopped_at < 5.0
     assert errors[0].kind == "cancelled"
     assert client.state == "stopped"
+
+
+NOISY_WORKER = """
+import os, sys
+import inference.pipeline as pipeline
+real = pipeline.reconstruct
+
+def noisy(*args, **kwargs):
+    print("a library talking on stdout")
+    os.write(1, b"C code writing to fd 1\\n")
+    return real(*args, **kwargs)
+
+pipeline.reconstruct = noisy
+from inference.worker import main
+sys.exit(main())
+"""
+
+
+def test_prints_from_libraries_go_to_stderr_not_into_the_protocol(tmp_path, ellipse, quick_options):
+    import numpy as np
+
+    np.save(tmp_path / "image.npy", ellipse)
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS="1")
+    request = {"cmd": "reconstruct", "id": "n1", "image_array_path": str(tmp_path / "image.npy"),
+               "options": quick_options, "output_path": str(tmp_path / "mesh.npz")}
+    worker = subprocess.Popen([sys.executable, "-u", "-c", NOISY_WORKER], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT)
+    try:
+        worker.stdin.write((json.dumps(request) + "\n").encode())
+        worker.stdin.flush()
+        events = [json.loads(worker.stdout.readline())]   # a line that is not JSON fails here
+        while events[-1]["type"] not in ("result", "error"):
+            events.append(json.loads(worker.stdout.readline()))
+        worker.stdin.close()
+        stderr = worker.stderr.read()
+        assert worker.wait(30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.stdout.close()
+        worker.stderr.close()
+    assert events[0]["type"] == "ready" and events[-1]["type"] == "result"
+    assert b"a library talking on stdout" in stderr and b"C code writing to fd 1" in stderr
+
+
+def test_interpreter_names_are_resolved_like_a_shell_would(make_client):
+    import shutil
+
+    assert make_client(python="").python == sys.executable
+    assert make_client(python=None).python == sys.executable
+    assert make_client(python=f'"{sys.executable}"').python == sys.executable
+    assert make_client(python="sh").python == shutil.which("sh")
