@@ -117,10 +117,12 @@ def rasterize(verts: torch.Tensor, faces: torch.Tensor, size: int, half_extent: 
 
     key = zbuf.view(B, size, size)
     hit = key != empty
-    inst = torch.where(hit, key & ((1 << _ID_BITS) - 1), torch.zeros_like(key))   # b * F + f
-    face_id = torch.where(hit, inst % nf, torch.full_like(key, -1))
-    bary = _barycentric_at_pixels(tri_u.reshape(-1, 3), tri_v.reshape(-1, 3), inst, size)
-    return face_id, bary * hit[..., None]
+    inst = key[hit] & ((1 << _ID_BITS) - 1)                  # b * F + f of each covered pixel
+    face_id = torch.full((B, size, size), -1, dtype=torch.int64)
+    face_id[hit] = inst % nf
+    bary = torch.zeros(B, size, size, 3)
+    bary[hit] = _barycentric_at_pixels(tri_u.reshape(-1, 3), tri_v.reshape(-1, 3), inst, hit)
+    return face_id, bary
 
 
 def _edge(ax, ay, bx, by, px, py):
@@ -160,18 +162,16 @@ def _splat(idx, k, tri_u, tri_v, tri_d, u0, v0, nf, size, zbuf):
     zbuf.scatter_reduce_(0, pixel, key, reduce="amin")
 
 
-def _barycentric_at_pixels(tri_u, tri_v, inst, size):
-    """Barycentric weights of pixel centres in the triangle instance stored per pixel."""
-    B = inst.shape[0]
-    pv, pu = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32),
-                            indexing="ij")
-    pu = pu.expand(B, size, size)
-    pv = pv.expand(B, size, size)
-    tu, tv = tri_u[inst], tri_v[inst]                        # (B, S, S, 3)
-    area = _edge(tu[..., 0], tv[..., 0], tu[..., 1], tv[..., 1], tu[..., 2], tv[..., 2])
+def _barycentric_at_pixels(tri_u, tri_v, inst, hit):
+    """Barycentric weights (P, 3) of the covered pixels' centres (`hit` (B, S, S)) in their triangle
+    instances `inst` (P,)."""
+    _, pv, pu = torch.nonzero(hit, as_tuple=True)
+    pu, pv = pu.float(), pv.float()
+    tu, tv = tri_u[inst], tri_v[inst]                        # (P, 3)
+    area = _edge(tu[:, 0], tv[:, 0], tu[:, 1], tv[:, 1], tu[:, 2], tv[:, 2])
     area = torch.where(area.abs() < 1e-12, torch.full_like(area, 1e-12), area)
-    w0 = _edge(tu[..., 1], tv[..., 1], tu[..., 2], tv[..., 2], pu, pv) / area
-    w1 = _edge(tu[..., 2], tv[..., 2], tu[..., 0], tv[..., 0], pu, pv) / area
+    w0 = _edge(tu[:, 1], tv[:, 1], tu[:, 2], tv[:, 2], pu, pv) / area
+    w1 = _edge(tu[:, 2], tv[:, 2], tu[:, 0], tv[:, 0], pu, pv) / area
     w = torch.stack([w0, w1, 1 - w0 - w1], dim=-1).clamp(0, 1)
     return w / w.sum(dim=-1, keepdim=True).clamp_min(1e-9)
 
@@ -211,7 +211,18 @@ def _pattern(position: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     return (0.5 + 0.5 * value).clamp(0, 1)
 
 
-def _shade_view(shape: Shape, rotation: np.ndarray, face_id: torch.Tensor, bary: torch.Tensor,
+class _MeshTensors:
+    """The torch views of a shape that every view's shading needs, converted once per call."""
+
+    def __init__(self, shape: Shape):
+        self.faces = torch.from_numpy(shape.faces.astype(np.int64))
+        self.vertices = torch.from_numpy(shape.vertices)
+        self.normals = torch.from_numpy(shape.vertex_normals)
+        self.parts = torch.from_numpy(shape.parts.astype(np.int64))
+        self.n_parts = int(shape.parts.max()) + 1
+
+
+def _shade_view(mesh: _MeshTensors, rotation: np.ndarray, face_id: torch.Tensor, bary: torch.Tensor,
                 rng: np.random.Generator) -> torch.Tensor:
     """RGB (S, S, 3) of one view's foreground pixels (background pixels left black)."""
     S = face_id.shape[0]
@@ -219,18 +230,16 @@ def _shade_view(shape: Shape, rotation: np.ndarray, face_id: torch.Tensor, bary:
     out = torch.zeros(S, S, 3)
     if not hit.any():
         return out
-    faces = torch.from_numpy(shape.faces.astype(np.int64))
-    tri = faces[face_id[hit]]                                 # (P, 3)
-    w = bary[hit]                                             # (P, 3)
-    vn = torch.from_numpy(shape.vertex_normals) @ torch.from_numpy(rotation).T
-    normal = (w[..., None] * vn[tri]).sum(dim=1)
+    tri = mesh.faces[face_id[hit]]                            # (P, 3)
+    w = bary[hit][..., None]                                  # (P, 3, 1)
+    normal = (w * mesh.normals[tri]).sum(dim=1) @ torch.from_numpy(rotation).T
     normal = normal / normal.norm(dim=1, keepdim=True).clamp_min(1e-9)
     normal = torch.where(normal[:, 2:3] < 0, normal * torch.tensor([1.0, 1.0, -1.0]), normal)
-    position = (w[..., None] * torch.from_numpy(shape.vertices)[tri]).sum(dim=1)
+    position = (w * mesh.vertices[tri]).sum(dim=1)
 
     # Base colour: per shape, or per part from a small palette; a pattern mixes in a second colour.
-    part = torch.from_numpy(shape.parts.astype(np.int64))[tri[:, 0]]
-    n_parts = int(shape.parts.max()) + 1
+    part = mesh.parts[tri[:, 0]]
+    n_parts = mesh.n_parts
     palette = np.stack([_random_colour(rng) for _ in range(min(n_parts, 4) if rng.random() < 0.5 else 1)])
     assign = torch.from_numpy(rng.integers(0, len(palette), size=n_parts))
     base = torch.tensor(palette, dtype=torch.float32)[assign[part]]
@@ -356,8 +365,9 @@ def render_views(shape: Shape, views: list[View], size: int = 128, rng: np.rando
     face_id, bary = rasterize(framed, torch.from_numpy(shape.faces.astype(np.int64)), big,
                               cull_backfaces=shape.closed)
     images, masks, masks_true = [], [], []
+    mesh = _MeshTensors(shape)
     for b in range(B):
-        rgb = _shade_view(shape, rotations[b], face_id[b], bary[b], rng).permute(2, 0, 1)
+        rgb = _shade_view(mesh, rotations[b], face_id[b], bary[b], rng).permute(2, 0, 1)
         cover = (face_id[b] >= 0).float()[None]
         if supersample > 1:
             rgb = F.avg_pool2d(rgb[None] * cover, supersample)[0]

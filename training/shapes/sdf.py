@@ -235,7 +235,7 @@ def extrusion(poly, half_depth: float, bevel: float = 0.0) -> SDF:
     plo, phi = poly.min(axis=0), poly.max(axis=0)
     size = float((phi - plo).max())
     pad = 0.1 * size + 0.05
-    dist2d = tabulated_polygon_distance(poly, plo - pad, phi + pad, size / 256)
+    dist2d = tabulated_polygon_distance(poly, plo - pad, phi + pad, size / 160)
 
     def fn(p):
         d = dist2d(p[:, :2])
@@ -257,7 +257,7 @@ def lathe(profile) -> SDF:
     ylo, yhi = float(prof[:, 1].min()), float(prof[:, 1].max())
     size = max(rmax, yhi - ylo)
     pad = 0.1 * size + 0.05
-    dist2d = tabulated_polygon_distance(full, (0.0, ylo - pad), (rmax + pad, yhi + pad), size / 256)
+    dist2d = tabulated_polygon_distance(full, (0.0, ylo - pad), (rmax + pad, yhi + pad), size / 160)
 
     def fn(p):
         rho = np.sqrt(p[:, 0] ** 2 + p[:, 2] ** 2)
