@@ -26,7 +26,7 @@ def test_worker_killed_mid_job_fails_as_died_and_the_next_job_starts_a_new_one(
     client = make_client()
     first_pid = client.start()["pid"]
     job = client.submit({"image_array": ellipse, "options": long_options})
-    wait_for_progress(job, "fit")
+    wait_for_progress(job)
     os.kill(first_pid, signal.SIGKILL)
     with pytest.raises(WorkerError) as err:
         job.wait(30)
@@ -201,3 +201,57 @@ def test_interpreter_names_are_resolved_like_a_shell_would(make_client):
     assert make_client(python=None).python == sys.executable
     assert make_client(python=f'"{sys.executable}"').python == sys.executable
     assert make_client(python="sh").python == shutil.which("sh")
+
+
+FAILING_WORKER = """
+import sys
+import inference.pipeline as pipeline
+from inference.errors import DependencyError
+
+def failing(source, options=None, *, mask=None, progress=None, name=None):
+    progress("load", 0.0)
+    if name == "oom":
+        raise MemoryError()
+    if name == "dep":
+        raise DependencyError("scikit-image is too old; install 0.26.")
+    raise ValueError("boom in the engine")
+
+pipeline.reconstruct = failing
+from inference.worker import main
+sys.exit(main())
+"""
+
+
+def test_engine_failures_become_typed_errors_with_the_traceback_in_the_log(tmp_path, ellipse):
+    import numpy as np
+
+    np.save(tmp_path / "image.npy", ellipse)
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS="1")
+    worker = subprocess.Popen([sys.executable, "-u", "-c", FAILING_WORKER], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT)
+    answers = {}
+    try:
+        assert json.loads(worker.stdout.readline())["type"] == "ready"
+        for name in ("oom", "dep", "bug"):
+            request = {"cmd": "reconstruct", "id": name, "name": name, "output_path": str(tmp_path / "m.npz"),
+                       "image_array_path": str(tmp_path / "image.npy")}
+            worker.stdin.write((json.dumps(request) + "\n").encode())
+            worker.stdin.flush()
+            while True:
+                event = json.loads(worker.stdout.readline())
+                if event["type"] == "error":
+                    answers[event["id"]] = event
+                    break
+        worker.stdin.close()
+        stderr = worker.stderr.read().decode()
+        assert worker.wait(30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.stdout.close()
+        worker.stderr.close()
+    assert answers["oom"]["kind"] == "internal" and "out of memory" in answers["oom"]["message"]
+    assert "template vertex count" in answers["oom"]["message"] and "CPU" in answers["oom"]["message"]
+    assert answers["dep"]["kind"] == "dependency" and "scikit-image" in answers["dep"]["message"]
+    assert answers["bug"]["kind"] == "internal" and "ValueError: boom in the engine" in answers["bug"]["message"]
+    assert "Traceback" in stderr and "boom in the engine" in stderr
