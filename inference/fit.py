@@ -22,6 +22,7 @@ WEIGHTS = {
     "coverage": 40.0,    # mean squared distance from outline points to the nearest projected vertex
     "laplacian": 20.0,   # change of Laplacian coordinates (keeps the template's shape and smoothness)
     "edge": 2.0,         # spread of edge lengths relative to the template's mean edge
+    "normal": 100.0,     # bending: 1 - cos between neighbouring face normals
 }
 
 
@@ -75,14 +76,41 @@ def _nearest_vertices(outline, outline_np, v, torch):
         return torch.from_numpy(idx)
 
 
+def face_pairs(faces: np.ndarray) -> np.ndarray:
+    """(P, 2) indices of faces that share an edge (each interior edge of a closed mesh once)."""
+    e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    owner = np.tile(np.arange(len(faces)), 3)
+    order = np.lexsort((e[:, 1], e[:, 0]))
+    e, owner = e[order], owner[order]
+    same = (e[1:] == e[:-1]).all(axis=1)
+    return np.stack([owner[:-1][same], owner[1:][same]], axis=1)
+
+
+def _face_normals(v, f):
+    n = (v[f[:, 1]] - v[f[:, 0]]).cross(v[f[:, 2]] - v[f[:, 0]], dim=1)
+    return n / n.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def _rim_candidates(v, f, torch):
+    """Vertices on the silhouette's rim: their normal is nearly perpendicular to the view. Only these
+    may be pulled to the outline; pulling a front-facing vertex there would fold the surface."""
+    with torch.no_grad():
+        fn = _face_normals(v, f)
+        vn = torch.zeros_like(v).index_add_(0, f.reshape(-1), fn.repeat_interleave(3, dim=0))
+        vn = vn / vn.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        rim = torch.nonzero(vn[:, 2].abs() < 0.5).squeeze(1)
+        return rim if rim.numel() >= 16 else torch.arange(len(v), device=v.device)
+
+
 def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, steps: int = 150,
-                      device=None, progress=None, lr: float = 0.004) -> np.ndarray:
+                      device=None, progress=None, lr: float = 0.003, weights: dict | None = None) -> np.ndarray:
     """Refined vertex positions (same faces) whose silhouette follows `mask_grid`."""
     import torch
     import torch.nn.functional as F
 
     if steps <= 0:
         return np.asarray(vertices, np.float32)
+    w = {**WEIGHTS, **(weights or {})}
     device = device or torch.device("cpu")
     mask = np.asarray(mask_grid, bool)
     size = mask.shape[0]
@@ -93,6 +121,8 @@ def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.nda
     threads = 1 if device.type == "cpu" else torch.get_num_threads()
     with _torch_threads(threads):
         v0 = torch.as_tensor(np.asarray(vertices, np.float32), device=device)
+        f = torch.as_tensor(np.asarray(faces, np.int64), device=device)
+        pairs = torch.as_tensor(face_pairs(np.asarray(faces)), device=device)
         field = torch.as_tensor(outside, device=device)[None, None]
         outline_np = outline_points(mask)
         outline = torch.as_tensor(outline_np, device=device)
@@ -102,22 +132,31 @@ def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.nda
         mean_edge0 = (v0[e[:, 0]] - v0[e[:, 1]]).norm(dim=1).mean()
         offset = torch.zeros_like(v0, requires_grad=True)
         opt = torch.optim.Adam([offset], lr=lr)
+        # Adam moves every vertex by about lr per step whatever its gradient, which leaves jitter behind;
+        # decaying the rate lets the surface settle.
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
+        rim = None
         for step in range(steps):
             v = v0 + offset
             # grid_sample wants (x, y) in [-1, 1] with y down the rows.
             g = torch.stack([v[:, 0], -v[:, 1]], dim=1) / FRAME_HALF_EXTENT
             out_d = F.grid_sample(field, g[None, None], align_corners=False, padding_mode="border")[0, 0, 0]
-            nearest = _nearest_vertices(outline, outline_np, v, torch)
+            if step % 10 == 0:
+                rim = _rim_candidates(v, f, torch)
+            nearest = rim[_nearest_vertices(outline, outline_np, v[rim], torch)]
             coverage = ((outline - v[nearest, :2]) ** 2).sum(dim=1).mean()
             lap_change = ((torch.sparse.mm(lap, v) - lap0) ** 2).sum(dim=1).mean() / (mean_edge0 ** 2)
             lengths = (v[e[:, 0]] - v[e[:, 1]]).norm(dim=1)
             edge_spread = ((lengths - lengths.mean()) ** 2).mean() / (mean_edge0 ** 2)
-            loss = (WEIGHTS["outside"] * out_d.mean() + WEIGHTS["coverage"] * coverage / cell
-                    + WEIGHTS["laplacian"] * lap_change * cell + WEIGHTS["edge"] * edge_spread * cell)
+            fn = _face_normals(v, f)
+            bending = (1.0 - (fn[pairs[:, 0]] * fn[pairs[:, 1]]).sum(dim=1)).mean()
+            loss = (w["outside"] * out_d.mean() + w["coverage"] * coverage / cell
+                    + w["laplacian"] * lap_change * cell + w["edge"] * edge_spread * cell
+                    + w["normal"] * bending * cell)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            schedule.step()
             if progress is not None and (step % 10 == 0 or step == steps - 1):
                 progress("fit", (step + 1) / steps)
         return (v0 + offset).detach().cpu().numpy().astype(np.float32)
-

@@ -109,7 +109,23 @@ def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
     resolution = int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) / max(len(v), 1))), 12, 320))
     v, f = _march(field2d, resolution)
     v, f = largest_component(v, f)
+    v = taubin_smooth(v, f)
     return match_box(v, mask), orient_outward(v, f)
+
+
+def taubin_smooth(vertices: np.ndarray, faces: np.ndarray, iterations: int = 10,
+                  lam: float = 0.5, mu: float = -0.53) -> np.ndarray:
+    """Smooth away the marching-cubes staircase without shrinking the shape (Taubin's lambda/mu filter)."""
+    n = len(vertices)
+    e = unique_edges(faces)
+    adj = sparse.coo_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)).tocsr()
+    degree = np.asarray(adj.sum(axis=1)).ravel()
+    mean_of_neighbours = sparse.diags(1.0 / np.maximum(degree, 1)) @ adj
+    v = vertices.astype(np.float64)
+    for _ in range(iterations):
+        v = v + lam * (mean_of_neighbours @ v - v)
+        v = v + mu * (mean_of_neighbours @ v - v)
+    return v.astype(np.float32)
 
 
 def mask_box(mask_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
