@@ -5,10 +5,10 @@ import zlib
 
 import numpy as np
 
-from . import abstract, furniture, organic, revolution, vehicles
+from . import abstract, furniture, household, organic, revolution, vehicles
 from .mesh import Shape, shape_from_sdf
 from .parts import Rand
-from .sdf import SDF
+from .sdf import SDF, union
 
 # family name -> builder(Rand) -> SDF. Builders return shapes in their own units; make_shape normalises.
 FAMILIES: dict = {
@@ -33,10 +33,13 @@ FAMILIES: dict = {
     "blob": organic.blob,
     "rock": organic.rock,
     "tree": organic.tree,
+    "package": household.package,
+    "shoe": household.shoe,
+    "kettle": household.kettle,
     "tool": abstract.tool,
     "extrusion": abstract.extruded,
     "superquadric": abstract.superquadric_family,
-    "composition": abstract.composition,
+    "composition": None,   # defined below: it draws from the other training families
 }
 
 # Whole families never trained on. Chosen to be unlike the training families, so held-out scores
@@ -44,6 +47,33 @@ FAMILIES: dict = {
 # birds (tilted bodies, beaks, flat wings) - each has parts no training family has.
 HELDOUT_FAMILIES = ("lamp", "boat", "bird")
 TRAIN_FAMILIES = tuple(f for f in FAMILIES if f not in HELDOUT_FAMILIES)
+
+
+def _unit(sdf: SDF) -> SDF:
+    """`sdf` scaled so that its bounding box's longest side is 1, with its base centre at the origin."""
+    scaled = sdf.scaled(1.0 / float((sdf.hi - sdf.lo).max()))
+    centre = (scaled.lo + scaled.hi) / 2
+    return scaled.moved((-centre[0], -scaled.lo[1], -centre[2]))
+
+
+def composition(r: Rand) -> SDF:
+    """Random compositions: mostly of primitives (see `abstract.composition`); sometimes two shapes of
+    other *training* families (never held-out ones) stacked or side by side, like a vase on a
+    table or a figure on a pedestal."""
+    if not r.chance(0.35):
+        return abstract.composition(r)
+    pool = [f for f in TRAIN_FAMILIES if f != "composition"]
+    first = _unit(FAMILIES[r.pick(pool)](r))
+    second = _unit(FAMILIES[r.pick(pool)](r)).scaled(r.u(0.3, 0.8))
+    if r.chance(0.5):   # on top, somewhere over the first one's footprint, sunk in a little
+        x = r.u(first.lo[0], first.hi[0]) * 0.5
+        z = r.u(first.lo[2], first.hi[2]) * 0.5
+        return union(first, second.moved((x, float(first.hi[1]) - 0.04, z)))
+    x = float(first.hi[0] - second.lo[0]) - 0.08   # beside, overlapping a little
+    return union(first, second.moved((x, 0.0, r.u(-0.1, 0.1))))
+
+
+FAMILIES["composition"] = composition
 
 # Every seed divisible by this is held out in the training families too.
 HELDOUT_SEED_MODULUS = 10
