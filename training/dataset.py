@@ -21,7 +21,7 @@ from training.render import View, random_views, render_views
 from training.shapes import FAMILIES, HELDOUT_FAMILIES, Shape, load_mesh_folder, make_shape, split as shape_split
 
 # Bump when shapes or rendering change, so cached evaluation sets are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED_SPACE = 1_000_000
 SAMPLE_KEYS = ("image", "mask", "mask_true", "points", "normals")
 
@@ -160,7 +160,7 @@ def heldout_views(n_per_family: int = 10, size: int = 128, seed: int = 1234, poi
     families = list(FAMILIES) if families is None else list(families)
     path = None
     if cache_dir:
-        tag = "all" if families == list(FAMILIES) else f"{zlib.crc32(','.join(families).encode()):08x}"
+        tag = f"{zlib.crc32(','.join(families).encode()):08x}"
         name = f"heldout_v{GENERATOR_VERSION}_{tag}_{n_per_family}_{size}_{seed}_{points}.pt"
         path = os.path.join(cache_dir, name)
         if os.path.exists(path):
