@@ -72,3 +72,80 @@ def score_mesh(vertices, faces, gt_points, gt_normals, mask_true=None, seed: int
     if mask_true is not None:
         out["silhouette_iou"] = iou(mesh_silhouette(v, faces, mask_true.shape[0]), mask_true)
     return out
+
+
+# ----------------------------------------------------------------------------------------------- mesh quality
+
+def is_watertight(faces: np.ndarray) -> bool:
+    """Closed and consistently oriented: every directed edge occurs once and its reverse occurs once."""
+    f = np.asarray(faces, np.int64)
+    directed = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    n = int(directed.max()) + 1 if len(directed) else 0
+    keys = directed[:, 0] * n + directed[:, 1]
+    if len(np.unique(keys)) != len(keys):
+        return False
+    reverse = directed[:, 1] * n + directed[:, 0]
+    return bool(np.isin(reverse, keys).all())
+
+
+def edge_length_spread(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """std / mean of the unique edge lengths (0 = perfectly even)."""
+    f = np.asarray(faces)
+    e = np.unique(np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1), axis=0)
+    lengths = np.linalg.norm(np.asarray(vertices)[e[:, 0]] - np.asarray(vertices)[e[:, 1]], axis=1)
+    return float(lengths.std() / max(lengths.mean(), 1e-12))
+
+
+def self_intersections(vertices: np.ndarray, faces: np.ndarray, eps: float = 1e-9) -> int:
+    """Estimated number of faces that another part of the surface passes through.
+
+    Two triangles that cross always have an edge of one piercing the other, so we test every edge against
+    the nearby faces it does not touch (candidates from a KD-tree of face centres, exact segment-triangle
+    tests) and count the distinct faces involved (pierced faces and the faces of piercing edges)."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    e_all = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    edges, inverse = np.unique(e_all, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    edge_faces = np.stack([np.arange(len(e_all)) % len(f)], axis=1)[:, 0]  # face of each (face, corner) edge
+    centres = v[f].mean(axis=1)
+    face_radius = np.linalg.norm(v[f] - centres[:, None], axis=2).max()
+    a, b = v[edges[:, 0]], v[edges[:, 1]]
+    mid, half = 0.5 * (a + b), 0.5 * np.linalg.norm(b - a, axis=1)
+    tree = cKDTree(centres)
+    hits = tree.query_ball_point(mid, half + face_radius, workers=2)
+    ei = np.repeat(np.arange(len(edges)), [len(h) for h in hits])
+    if len(ei) == 0:
+        return 0
+    fi = np.concatenate([np.asarray(h, np.int64) for h in hits if len(h)])
+    tri = f[fi]
+    shares = (tri == edges[ei, 0:1]).any(axis=1) | (tri == edges[ei, 1:2]).any(axis=1)
+    ei, fi = ei[~shares], fi[~shares]
+    if len(ei) == 0:
+        return 0
+    # Moller-Trumbore with the segment a + t (b - a), 0 < t < 1.
+    p0, p1, p2 = v[f[fi, 0]], v[f[fi, 1]], v[f[fi, 2]]
+    origin, direction = a[ei], b[ei] - a[ei]
+    e1, e2 = p1 - p0, p2 - p0
+    h = np.cross(direction, e2)
+    det = (e1 * h).sum(axis=1)
+    ok = np.abs(det) > eps
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    s = origin - p0
+    u = inv * (s * h).sum(axis=1)
+    q = np.cross(s, e1)
+    w = inv * (direction * q).sum(axis=1)
+    t = inv * (e2 * q).sum(axis=1)
+    crossing = ok & (u > 0) & (w > 0) & (u + w < 1) & (t > 0) & (t < 1)
+    involved = set(fi[crossing].tolist())
+    edge_owner = {}
+    for k, edge_id in enumerate(inverse):
+        edge_owner.setdefault(int(edge_id), []).append(int(edge_faces[k]))
+    for edge_id in np.unique(ei[crossing]):
+        involved.update(edge_owner[int(edge_id)])
+    return len(involved)
+
+
+def mesh_quality(vertices: np.ndarray, faces: np.ndarray) -> dict:
+    return {"watertight": is_watertight(faces), "edge_spread": edge_length_spread(vertices, faces),
+            "self_intersections": self_intersections(vertices, faces)}

@@ -31,8 +31,10 @@ from inference.networks import ModelConfig, build_model, build_templates, networ
 from inference.networks.graph import pack_templates
 from training import distributed
 from training.losses import LOSS_WEIGHTS, centre_points_depth, mesh_losses, total_loss
+from training.replay import PrepareSamples, SamplePool
 
 CHECKPOINT = "checkpoint.pt"
+EVAL_CACHE = Path(__file__).resolve().parent / "cache"
 
 
 def parse_args(argv=None):
@@ -56,6 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--mesh-folder", default="", help="fine-tune on the OBJ/PLY/GLB meshes in this folder")
     p.add_argument("--init-from", default="", help="start from these weights (a run folder, checkpoint.pt or shipped .pt)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
+    p.add_argument("--pool", type=int, default=512, help="prepared samples kept for drawing batches (see training/replay.py)")
+    p.add_argument("--max-echo", type=float, default=4.0, help="most times a sample is used on average before steps wait")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = OMP_NUM_THREADS or 2)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--no-amp", action="store_true", help="disable bf16/fp16 autocast")
@@ -73,26 +77,6 @@ def parse_args(argv=None):
 
 # ----------------------------------------------------------------------------------------------- data
 
-class TemplateCollate:
-    """Turns dataset samples into a training batch; runs in the loader's worker processes (numpy only)."""
-
-    def __init__(self, config: ModelConfig):
-        self.config = config
-
-    def __call__(self, samples: list[dict]) -> dict:
-        images, templates, points, normals = [], [], [], []
-        for s in samples:
-            mask = np.asarray(s["mask"], np.float32).reshape(s["mask"].shape[-2:])
-            rgb = np.asarray(s["image"], np.float32).transpose(1, 2, 0)
-            images.append(network_image(rgb, mask > 0.5))
-            templates.append(build_templates(self.config, mask > 0.5))
-            pts = np.asarray(s["points"], np.float32)
-            points.append(centre_points_depth(pts))
-            normals.append(np.asarray(s["normals"], np.float32))
-        return {"image": torch.from_numpy(np.stack(images)), "templates": pack_templates(templates),
-                "points": torch.from_numpy(np.stack(points)), "normals": torch.from_numpy(np.stack(normals))}
-
-
 def make_loader(args, config: ModelConfig, info: distributed.DistInfo):
     from training.dataset import ShapeViewDataset
 
@@ -100,7 +84,8 @@ def make_loader(args, config: ModelConfig, info: distributed.DistInfo):
     dataset = ShapeViewDataset(split="train", size=args.size, points=args.points,
                                seed=args.seed * 7919 + int(time.time()) % 100000, families=families,
                                mesh_folder=args.mesh_folder or None)
-    return torch.utils.data.DataLoader(dataset, batch_size=args.batch, collate_fn=TemplateCollate(config),
+    # Small chunks keep the pool's intake smooth; the training batch is drawn from the pool.
+    return torch.utils.data.DataLoader(dataset, batch_size=8, collate_fn=PrepareSamples(config),
                                        num_workers=args.workers, persistent_workers=args.workers > 0,
                                        prefetch_factor=2 if args.workers > 0 else None)
 
@@ -186,7 +171,7 @@ def export(args) -> None:
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) and its manifest entry")
 
 
-def train(args) -> None:
+def train(args) -> torch.nn.Module:
     info = distributed.setup(args.device)
     threads = args.threads or int(os.environ.get("OMP_NUM_THREADS", "2"))
     torch.set_num_threads(threads)
@@ -239,16 +224,19 @@ def train(args) -> None:
     eval_views = []
     if info.is_main and args.eval_minutes > 0:
         from training.dataset import heldout_views
-        eval_views = heldout_views(n_per_family=args.eval_views, size=args.size)
+        # Cached (training/cache is git-ignored): a resumed run scores exactly the same views without re-rendering.
+        eval_views = heldout_views(n_per_family=args.eval_views, size=args.size, cache_dir=str(EVAL_CACHE))
 
     log_path = out / "log.csv"
-    log_fields = ["step", "train_minutes", "wall_time", "samples", "lr", "sec_per_step", "loss", "chamfer",
+    log_fields = ["step", "train_minutes", "wall_time", "samples", "lr", "sec_per_step", "data_wait", "echo", "loss", "chamfer",
                   "chamfer_pred_to_gt", "chamfer_gt_to_pred", "laplacian", "edge", "normal", "move"]
     if info.is_main and not log_path.exists():
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(log_fields)
 
-    loader = make_loader(args, config, info)
+    pool = SamplePool(make_loader(args, config, info), capacity=max(args.pool, args.batch),
+                      min_fill=min(max(args.pool, args.batch), 4 * args.batch), max_echo=args.max_echo,
+                      seed=args.seed * 1000 + info.rank)
     use_amp = not args.no_amp
     scaler = torch.amp.GradScaler("cuda") if (use_amp and info.device.type == "cuda"
                                                and not torch.cuda.is_bf16_supported()) else None
@@ -266,7 +254,10 @@ def train(args) -> None:
         record_eval()   # the untrained model returns its template: the curve starts at the template's score
     window, window_start = [], time.time()
     model.train()
-    for batch in loader:
+    while True:
+        t_data = time.time()
+        batch = pool.batch(args.batch)
+        data_wait = time.time() - t_data   # time spent waiting for data: > 0 means data-bound even with echoing
         if args.decay_after_minutes and state["train_seconds"] / 60 > args.decay_after_minutes:
             lr = args.lr * 0.3
         else:
@@ -297,7 +288,7 @@ def train(args) -> None:
         state["samples"] += args.batch * info.world_size
         state["train_seconds"] += time.time() - t_step
         final = {k: float(v.detach()) for k, v in terms[-1].items()}
-        window.append(dict(final, loss=float(loss.detach())))
+        window.append(dict(final, loss=float(loss.detach()), data_wait=data_wait, echo=pool.echo))
 
         if state["step"] % args.log_every == 0:
             means = {k: distributed.all_reduce_mean(float(np.mean([w[k] for w in window])), info) for k in window[0]}
@@ -308,7 +299,7 @@ def train(args) -> None:
                 with open(log_path, "a", newline="") as f:
                     csv.writer(f).writerow([row.get(k, "") for k in log_fields])
                 print(f"step {state['step']:6d}  loss {means['loss']:.5f}  chamfer {means['chamfer']:.5f}  "
-                      f"{row['sec_per_step']:.2f} s/step", flush=True)
+                      f"{row['sec_per_step']:.2f} s/step (data wait {means['data_wait']:.2f}, echo {means['echo']:.1f})", flush=True)
             window, window_start = [], time.time()
 
         now = time.time()
@@ -322,16 +313,18 @@ def train(args) -> None:
             last_eval = time.time()
         if finished:
             break
+    pool.close()
     distributed.barrier(info)
     distributed.cleanup(info)
+    return model
 
 
-def main(argv=None) -> None:
+def main(argv=None):
+    """Run (or export) as the command line says; returns the trained model (unwrapped) when training."""
     args = parse_args(argv)
     if args.export:
-        export(args)
-    else:
-        train(args)
+        return export(args)
+    return train(args)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ class EllipsoidDataset(torch.utils.data.IterableDataset):
             i += 1
 
 
-def heldout_views(n_per_family=10, size=32, seed=1234):
+def heldout_views(n_per_family=10, size=32, seed=1234, cache_dir=None):
     return [{k: (v.numpy() if torch.is_tensor(v) else v) for k, v in ellipsoid_sample(seed + i, 32, 512).items()}
             for i in range(n_per_family)]
 
