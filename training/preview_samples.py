@@ -3,8 +3,8 @@
     .venv/bin/python -m training.preview_samples -o /tmp/sheet.png [-n 24] [--split train] [--families chair mug]
 
 Each sample shows three panels: the image the network sees; the masks (green = true mask, red =
-the augmented mask's disagreements); the ground-truth points projected into the same frame,
-coloured by their normals, nearer points drawn last.
+the augmented mask's disagreements); the ground-truth points that face the viewer, projected
+into the same frame and coloured by their normals (a smooth colour field means consistent normals).
 """
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from training.render import FRAME_HALF_EXTENT
 
 def _points_panel(points: np.ndarray, normals: np.ndarray, size: int) -> np.ndarray:
     panel = np.full((size, size, 3), 255, dtype=np.uint8)
-    order = np.argsort(points[:, 2])                     # far first, near last
-    p, n = points[order], normals[order]
+    front = normals[:, 2] > 0                           # back-facing samples would show through as speckle
+    order = np.argsort(points[front, 2])                 # far first, near last
+    p, n = points[front][order], normals[front][order]
     cols = ((p[:, 0] + FRAME_HALF_EXTENT) / (2 * FRAME_HALF_EXTENT) * size).astype(int)
     rows = ((FRAME_HALF_EXTENT - p[:, 1]) / (2 * FRAME_HALF_EXTENT) * size).astype(int)
     ok = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
