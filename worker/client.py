@@ -218,6 +218,7 @@ class _Process:
         self.fatal: str | None = None
         self.exited = False
         self.write_lock = threading.Lock()
+        self.reader: threading.Thread | None = None   # parses stdout; ends when the process has exited
 
 
 class WorkerClient:
@@ -348,8 +349,9 @@ class WorkerClient:
                 raise WorkerError("startup", f"The Python interpreter '{self.python}' could not be started: "
                                              f"{exc}. Set another interpreter in the add-on preferences.") from exc
         proc = _Process(popen, log_path)
-        threading.Thread(target=self._read_events, args=(proc,), name="mesh-from-image-worker-reader",
-                         daemon=True).start()
+        proc.reader = threading.Thread(target=self._read_events, args=(proc,), name="mesh-from-image-worker-reader",
+                                       daemon=True)
+        proc.reader.start()
         return proc
 
     def _child_env(self) -> dict:
@@ -360,7 +362,8 @@ class WorkerClient:
             if env.get("PYTHONPATH"):
                 paths.append(env["PYTHONPATH"])
         else:
-            # Another interpreter brings its own packages; ours could be for another Python version.
+            # Another interpreter brings its own packages. Ours (or an inherited PYTHONPATH/PYTHONHOME) could be
+            # built for another Python version, and would hide that a package is missing there.
             env.pop("PYTHONHOME", None)
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         env["PYTHONUNBUFFERED"] = "1"
@@ -393,6 +396,9 @@ class WorkerClient:
             except subprocess.TimeoutExpired:
                 self._kill(proc)
             proc.exited = True
+            # Answers the worker wrote before it exited (a result that just made it) still count.
+            if proc.reader is not None and proc.reader is not threading.current_thread():
+                proc.reader.join(5.0)
         self._fail_jobs(WorkerError("cancelled", "The inference worker was stopped before the job finished."))
         with self._lock:
             tmp, self._tmp_dir = self._tmp_dir, None
