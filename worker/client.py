@@ -325,6 +325,11 @@ class WorkerClient:
                 self._starting = False
 
     def _launch(self) -> _Process:
+        if not self.python or os.path.basename(self.python).lower().startswith("blender"):
+            # Some Blender builds that use the system's Python report the Blender binary (or nothing) as
+            # sys.executable; running that would open another Blender.
+            raise WorkerError("startup", f"No Python interpreter to run the worker was found (sys.executable is "
+                                         f"'{self.python}'). Set a Python interpreter in the add-on preferences.")
         os.makedirs(self.log_dir, exist_ok=True)
         self._prune_logs()
         log_path = os.path.join(self.log_dir, f"worker-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.log")

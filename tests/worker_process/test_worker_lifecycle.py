@@ -91,6 +91,7 @@ def test_interpreter_without_torch_is_a_dependency_error_naming_it(make_client, 
     ("/no/such/python3", "was not found"),
     (sys.executable + "-not-there", "was not found"),
     ("/bin/false", "exited with code 1 during start-up"),
+    ("/opt/blender-4.2/blender", "No Python interpreter to run the worker was found"),
 ])
 def test_bad_interpreter_is_a_start_up_error(make_client, python, expected):
     client = make_client(python=python)
