@@ -29,6 +29,12 @@ def has_transparency(rgba: np.ndarray) -> bool:
 
 def extract_mask(rgba: np.ndarray) -> tuple[np.ndarray, str]:
     """Foreground mask (bool, H x W) of the main object, and how it was found ("alpha" or "border colour")."""
+    masks, method = extract_objects(rgba)
+    return masks[0], method
+
+
+def extract_objects(rgba: np.ndarray) -> tuple[list[np.ndarray], str]:
+    """One mask per separate object in the picture, largest first, and how they were found."""
     if has_transparency(rgba):
         raw = rgba[:, :, 3] > 0.5
         if not raw.any():
@@ -37,7 +43,7 @@ def extract_mask(rgba: np.ndarray) -> tuple[np.ndarray, str]:
     else:
         raw = _mask_from_border_colour(rgba[:, :, :3])
         method = "border colour"
-    return clean_mask(raw, smooth=(method != "alpha")), method
+    return object_masks(raw, smooth=(method != "alpha")), method
 
 
 def _mask_from_border_colour(rgb: np.ndarray) -> np.ndarray:
@@ -64,6 +70,12 @@ def _mask_from_border_colour(rgb: np.ndarray) -> np.ndarray:
 
 def clean_mask(raw: np.ndarray, smooth: bool = True) -> np.ndarray:
     """Keep the largest connected object, fill its holes, and reject masks that hold no usable object."""
+    return object_masks(raw, smooth)[0]
+
+
+def object_masks(raw: np.ndarray, smooth: bool = True) -> list[np.ndarray]:
+    """Each separate object (connected, holes filled), largest first. Specks smaller than a fiftieth of
+    the largest object are dropped; a picture without a usable object raises NoObjectError."""
     from skimage.morphology import disk
 
     h, w = raw.shape
@@ -75,17 +87,25 @@ def clean_mask(raw: np.ndarray, smooth: bool = True) -> np.ndarray:
     if count == 0:
         raise NoObjectError("No object could be found in the image: it looks empty or uniform. " + CUTOUT_ADVICE)
     sizes = ndimage.sum_labels(np.ones_like(labels), labels, index=np.arange(1, count + 1))
-    m = labels == (1 + int(np.argmax(sizes)))
-    m = ndimage.binary_fill_holes(m)
-    fraction = m.mean()
-    if fraction < MIN_OBJECT_FRACTION or m.sum() < 50:
+    order = np.argsort(-sizes)
+    largest = ndimage.binary_fill_holes(labels == (1 + int(order[0])))
+    fraction = largest.mean()
+    if fraction < MIN_OBJECT_FRACTION or largest.sum() < 50:
         raise NoObjectError("The object in the image is too small to reconstruct (or the image is empty). "
                             "Crop the picture closer around the object. " + CUTOUT_ADVICE)
-    touches = [m[0].any(), m[-1].any(), m[:, 0].any(), m[:, -1].any()]
+    touches = [largest[0].any(), largest[-1].any(), largest[:, 0].any(), largest[:, -1].any()]
     if fraction > MAX_OBJECT_FRACTION or all(touches):
         raise NoObjectError("The object covers the whole frame, so its outline is unknown. Leave some background "
                             "around it. " + CUTOUT_ADVICE)
-    return m
+    masks = [largest]
+    for k in order[1:]:
+        if sizes[k] < max(50, sizes[order[0]] / 50):
+            break
+        component = ndimage.binary_fill_holes(labels == (1 + int(k)))
+        # A piece inside another's filled hole belongs to that object (a logo on a ring, say).
+        if not any((component & other).any() for other in masks):
+            masks.append(component)
+    return masks
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:

@@ -8,7 +8,7 @@ import numpy as np
 from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
 from .image_io import read_mask, read_source
-from .mask import bounding_box, clean_mask, extract_mask
+from .mask import bounding_box, extract_objects, object_masks
 from .result import Reconstruction, ReconstructionOptions
 from .template import inflation_template
 
@@ -86,10 +86,15 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     t = time.perf_counter()
     report("mask", 0.0)
     if mask is not None:
-        m = clean_mask(read_mask(mask, work.shape[:2]), smooth=False)
+        objects = object_masks(read_mask(mask, work.shape[:2]), smooth=False)
         info["mask_source"] = "user mask"
     else:
-        m, info["mask_source"] = extract_mask(work)
+        objects, info["mask_source"] = extract_objects(work)
+    info["object_count"] = len(objects)
+    if not 0 <= int(opts.object_index) < len(objects):
+        raise InputError(f"The picture holds {len(objects)} separate object(s); object {opts.object_index} "
+                         f"does not exist (objects are numbered from 0, largest first).")
+    m = objects[int(opts.object_index)]
     frame = Frame.from_box(bounding_box(m), work.shape[1], work.shape[0])
     grid = fit_grid_size(opts.template_vertices)
     mask_grid = frame.sample_grid(m.astype(np.float32), grid) > 0.5

@@ -13,6 +13,7 @@ class ReconstructionOptions:
     refine_steps: int = 150
     device: str = "auto"            # auto | cpu | cuda | mps
     model: str = "none"             # learned prior to use ("none" = training-free path)
+    object_index: int = 0           # which separate object of the picture, largest first (info["object_count"] says how many)
 
     def to_dict(self) -> dict:
         return asdict(self)

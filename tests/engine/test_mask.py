@@ -71,3 +71,15 @@ def test_bounding_box_is_in_pixel_edges():
     m = np.zeros((10, 10), bool)
     m[2:5, 3:9] = True
     assert bounding_box(m) == (3, 2, 9, 5)
+
+
+def test_separate_objects_are_found_largest_first():
+    from inference.mask import extract_objects
+    img = np.zeros((200, 300, 4), np.uint8)
+    img[40:160, 20:120] = (200, 30, 30, 255)     # large
+    img[80:140, 180:260] = (30, 30, 200, 255)    # smaller
+    img[90:110, 60:80, 3] = 0                     # a hole in the large one: filled, not a third object
+    img[5:7, 290:292] = (0, 0, 0, 255)            # a speck: dropped
+    masks, method = extract_objects(as_rgba(img))
+    assert method == "alpha" and len(masks) == 2
+    assert masks[0].sum() == 120 * 100 and masks[1].sum() == 60 * 80

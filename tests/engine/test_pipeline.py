@@ -82,3 +82,17 @@ def test_large_image_is_processed_on_a_working_copy(tmp_path, fast_options):
     big.convert("RGB").save(tmp_path / "big.jpg", quality=90)
     r = reconstruct(tmp_path / "big.jpg", fast_options)
     assert max(r.mask.shape) <= 1024 and r.image.shape[:2] == (2000, 3000)
+
+
+def test_each_object_of_a_picture_can_be_reconstructed(fast_options):
+    img = np.zeros((200, 300, 4), np.uint8)
+    img[40:160, 20:120] = (200, 30, 30, 255)
+    img[80:140, 180:260] = (30, 30, 200, 255)
+    first = reconstruct(img, fast_options)
+    assert first.info["object_count"] == 2 and first.uvs[:, 0].max() < 0.45
+    fast_options.object_index = 1
+    second = reconstruct(img, fast_options)
+    assert second.uvs[:, 0].min() > 0.55     # the small object on the right
+    fast_options.object_index = 2
+    with pytest.raises(InputError, match="2 separate"):
+        reconstruct(img, fast_options)
