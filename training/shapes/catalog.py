@@ -36,6 +36,8 @@ FAMILIES: dict = {
     "package": household.package,
     "shoe": household.shoe,
     "kettle": household.kettle,
+    "electronics": household.electronics,
+    "guitar": household.guitar,
     "tool": abstract.tool,
     "extrusion": abstract.extruded,
     "superquadric": abstract.superquadric_family,
