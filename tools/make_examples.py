@@ -5,7 +5,9 @@
 Writes
 - examples/mug.png: a glazed ceramic mug with a handle, 3/4 front view from slightly above, RGBA with real
   transparency around the object;
-- examples/toy_figure_white.jpg: a toy animal built from primitives on a plain white background, no alpha.
+- examples/toy_figure_white.jpg: a toy animal built from primitives on a plain white background, no alpha;
+- examples/toy_car_backdrop.jpg: a toy car on a plain pale blue-grey backdrop, no alpha (the mask must come
+  from the background colour, and it is not white).
 
 Everything is built from code with fixed parameters and a fixed Cycles seed, so a re-run gives the same
 pictures on the same machine. About 10-20 s per picture on 2 CPU cores.
@@ -229,9 +231,50 @@ def build_toy() -> None:
     add_camera(azimuth_deg=-32, elevation_deg=14, distance=4.7, target=(-0.1, 0.0, 0.62))
 
 
-def over_white(rgba: np.ndarray) -> np.ndarray:
+# ---- the toy car ----------------------------------------------------------------------------------------------
+CAR_BACKDROP = (196, 214, 226)    # a plain pale blue-grey studio backdrop, sRGB
+
+
+def rounded_box(name: str, mat, location, size, bevel: float) -> bpy.types.Object:
+    bm = bmesh.new()
+    bmesh.ops.create_cube(bm, size=1.0)
+    bmesh.ops.scale(bm, vec=size, verts=bm.verts)
+    obj = new_object(name, bm, [mat], smooth=False)
+    obj.location = location
+    mod = obj.modifiers.new("Bevel", "BEVEL")
+    mod.width, mod.segments = bevel, 4
+    obj.data.shade_smooth()
+    return obj
+
+
+def build_car() -> None:
+    paint = material("Paint", (0.55, 0.04, 0.03), roughness=0.25, coat=0.8)
+    glass = material("Glass", (0.02, 0.03, 0.05), roughness=0.08)
+    rubber = material("Rubber", (0.02, 0.02, 0.02), roughness=0.7)
+    chrome = material("Hub", (0.7, 0.7, 0.72), roughness=0.2)
+    lamp = material("Lamp", (0.95, 0.9, 0.6), roughness=0.1)
+
+    # A chunky toy car, nose toward -X, standing on its wheels at z = 0.
+    rounded_box("Body", paint, location=(0.0, 0.0, 0.33), size=(1.6, 0.72, 0.32), bevel=0.1)
+    rounded_box("Cabin", glass, location=(0.12, 0.0, 0.6), size=(0.8, 0.62, 0.3), bevel=0.09)
+    rounded_box("Roof", paint, location=(0.12, 0.0, 0.75), size=(0.7, 0.6, 0.06), bevel=0.03)
+    for side in (-1, 1):
+        for axle in (-0.5, 0.5):
+            primitive("cylinder", f"Tyre{side}{axle}", rubber, location=(axle, 0.34 * side, 0.19),
+                      rotation=(math.radians(90), 0.0, 0.0), radius=0.19, depth=0.16)
+            primitive("cylinder", f"Hub{side}{axle}", chrome, location=(axle, 0.42 * side, 0.19),
+                      rotation=(math.radians(90), 0.0, 0.0), radius=0.09, depth=0.02)
+        primitive("sphere", f"Headlight{side}", lamp, location=(-0.79, 0.22 * side, 0.38),
+                  scale=(0.5, 1.0, 1.0), radius=0.07)
+
+    add_light("Key", (-2.5, -3.0, 3.0), power=320, size=2.5, target=(0, 0, 0.4))
+    add_light("Fill", (3.0, -2.0, 1.5), power=120, size=3.0, target=(0, 0, 0.4))
+    add_camera(azimuth_deg=-38, elevation_deg=20, distance=4.4, target=(0.0, 0.0, 0.4))
+
+
+def over_colour(rgba: np.ndarray, colour=(255, 255, 255)) -> np.ndarray:
     alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
-    rgb = rgba[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    rgb = rgba[:, :, :3].astype(np.float32) * alpha + np.array(colour, np.float32) * (1.0 - alpha)
     return np.round(rgb).astype(np.uint8)
 
 
@@ -252,9 +295,15 @@ def main(argv: list[str] | None = None) -> int:
         reset_scene(args.size, args.samples)
         build_toy()
         toy = render_rgba(os.path.join(tmp, "toy.png"))
-        Image.fromarray(over_white(toy), "RGB").save(os.path.join(args.out, "toy_figure_white.jpg"), quality=92)
+        Image.fromarray(over_colour(toy), "RGB").save(os.path.join(args.out, "toy_figure_white.jpg"), quality=92)
 
-    for name in ("mug.png", "toy_figure_white.jpg"):
+        reset_scene(args.size, args.samples)
+        build_car()
+        car = render_rgba(os.path.join(tmp, "car.png"))
+        Image.fromarray(over_colour(car, CAR_BACKDROP), "RGB").save(os.path.join(args.out, "toy_car_backdrop.jpg"),
+                                                                   quality=92)
+
+    for name in ("mug.png", "toy_figure_white.jpg", "toy_car_backdrop.jpg"):
         path = os.path.join(args.out, name)
         print(f"{path}: {os.path.getsize(path) / 1024:.0f} KB")
     return 0
