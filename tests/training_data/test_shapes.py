@@ -29,6 +29,8 @@ def test_every_family_gives_a_watertight_normalised_outward_mesh(family):
     mesh = trimesh.Trimesh(shape.vertices, shape.faces, process=False)
     assert mesh.is_watertight
     assert mesh.volume > 0                                  # outward winding
+    # No sealed internal cavities (their walls would be invisible yet sampled as ground truth).
+    assert all(part.volume > 0 for part in mesh.split(only_watertight=False))
     lo, hi = shape.vertices.min(0), shape.vertices.max(0)
     np.testing.assert_allclose((lo + hi) / 2, 0, atol=1e-5)
     assert abs((hi - lo).max() - 1) < 1e-5

@@ -63,9 +63,10 @@ def mesh_sdf(sdf: SDF, resolution: int = 72) -> tuple[np.ndarray, np.ndarray, np
     # Negate so the "object" has the higher values: skimage's default winding then points outwards.
     verts, faces, _, _ = marching_cubes(-values, level=0.0, spacing=(h, h, h))
     verts = verts + lo
-    verts, faces = drop_specks(verts, faces.astype(np.int32))
+    faces = faces.astype(np.int32)
     if _signed_volume(verts, faces) < 0:
         faces = faces[:, ::-1].copy()
+    verts, faces = drop_hidden_and_specks(verts, faces)
     if isinstance(sdf, Union) and len(sdf.parts) > 1:
         parts = sdf.part_index(verts.astype(np.float32)).astype(np.int16)
     else:
@@ -73,10 +74,12 @@ def mesh_sdf(sdf: SDF, resolution: int = 72) -> tuple[np.ndarray, np.ndarray, np
     return verts.astype(np.float32), faces, parts
 
 
-def drop_specks(verts: np.ndarray, faces: np.ndarray, min_fraction: float = 0.01):
-    """Remove connected components with fewer than `min_fraction` of the faces: sub-voxel tips of
-    thin parts (ears, fins) that the grid resolved as separate specks. Each component of a
-    marching-cubes mesh is closed, so what remains is still watertight."""
+def drop_hidden_and_specks(verts: np.ndarray, faces: np.ndarray, min_fraction: float = 0.01):
+    """Remove connected components that are sealed internal voids (negative signed volume: the
+    walls of a cavity inside a solid, which no camera can see and which must not provide ground
+    truth points) or that have fewer than `min_fraction` of the faces (sub-voxel tips of thin parts
+    the grid resolved as separate specks). Each component of a marching-cubes mesh is closed, so
+    what remains is still watertight."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -89,8 +92,10 @@ def drop_specks(verts: np.ndarray, faces: np.ndarray, min_fraction: float = 0.01
         return verts, faces
     face_label = label[faces[:, 0]]
     sizes = np.bincount(face_label, minlength=count)
-    keep_face = sizes[face_label] >= min_fraction * len(faces)
-    faces = faces[keep_face]
+    a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
+    volume = np.bincount(face_label, weights=np.einsum("ij,ij->i", a, np.cross(b, c)), minlength=count)
+    keep = (sizes >= min_fraction * len(faces)) & (volume > 0)
+    faces = faces[keep[face_label]]
     used = np.zeros(n, dtype=bool)
     used[faces.ravel()] = True
     remap = np.cumsum(used) - 1
