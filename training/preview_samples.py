@@ -1,6 +1,7 @@
 """Write a contact sheet of training (or held-out) samples, to look at the data.
 
-    .venv/bin/python -m training.preview_samples -o /tmp/sheet.png [-n 24] [--split train] [--families chair mug]
+    .venv/bin/python training/preview_samples.py -o /tmp/sheet.png [-n 24] [--split train] [--families chair mug]
+    (or: .venv/bin/python -m training.preview_samples ...)
 
 Each sample shows three panels: the image the network sees; the masks (green = true mask, red =
 the augmented mask's disagreements); the ground-truth points that face the viewer, projected
@@ -10,10 +11,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+if __package__ in (None, ""):   # run as a file (python training/preview_samples.py): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from training.dataset import ShapeViewDataset, heldout_views
 from training.render import FRAME_HALF_EXTENT
