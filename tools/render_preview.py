@@ -1,12 +1,13 @@
 """Render a mesh file from the front and from a 3/4 view, side by side, for README pictures and job reports.
 
-    .venv/bin/python tools/render_preview.py MESH_FILE -o PREVIEW.png [--size 512] [--samples 16]
+    .venv/bin/python tools/render_preview.py MESH_FILE -o PREVIEW.png [--size 512] [--samples 12]
 
 MESH_FILE is a GLB/glTF, OBJ or PLY. Files written by the engine are in the evaluation frame (+y up, +z toward
 the viewer); every importer is told so, so the front view shows the object as the input picture did. The
 mesh keeps its texture (GLB, OBJ+MTL) or vertex colours (PLY); without either it gets a neutral clay
 material. The picture is 2*size x size pixels on a neutral grey background. Blender as a Python module,
-Cycles on the CPU with few samples (and the denoiser where the build has it): about 10 s at 512 px here.
+Cycles on the CPU with few samples (and the denoiser where the build has it): at 512 px about 17 s of CPU
+time, i.e. about 10 s on two idle cores (20-30 s when the machine is busy).
 """
 from __future__ import annotations
 
