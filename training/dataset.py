@@ -10,6 +10,7 @@ family str, seed int. The stream is endless; stop after as many steps as you nee
 from __future__ import annotations
 
 import os
+import warnings
 import zlib
 from collections import OrderedDict
 
@@ -21,7 +22,7 @@ from training.render import View, random_views, render_views
 from training.shapes import FAMILIES, HELDOUT_FAMILIES, Shape, load_mesh_folder, make_shape, split as shape_split
 
 # Bump when shapes or rendering change, so cached evaluation sets are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 SEED_SPACE = 1_000_000
 SAMPLE_KEYS = ("image", "mask", "mask_true", "points", "normals")
 
@@ -119,9 +120,13 @@ class ShapeViewDataset(IterableDataset):
         # User meshes and procedural families are drawn half and half when both are present.
         if self.user_shapes and (not self.families or rng.random() < 0.5):
             return self.user_shapes[int(rng.integers(len(self.user_shapes)))]
-        family = self.families[int(rng.integers(len(self.families)))]
-        seed = _draw_seed(family, self.split, rng)
-        return cache.get((family, seed), lambda: make_shape(family, seed))
+        while True:
+            family = self.families[int(rng.integers(len(self.families)))]
+            seed = _draw_seed(family, self.split, rng)
+            try:
+                return cache.get((family, seed), lambda: make_shape(family, seed))
+            except RuntimeError as exc:   # make_shape found no valid draw: a rare dud, take another
+                warnings.warn(str(exc))
 
     def __iter__(self):
         stream, _ = _stream_identity()

@@ -247,17 +247,22 @@ def _shade_view(mesh: _MeshTensors, rotation: np.ndarray, face_id: torch.Tensor,
     second = torch.tensor(_random_colour(rng), dtype=torch.float32)
     base = base * (1 - mix) + second * mix
 
-    # Lighting: ambient + one directional light from the viewer's side + Blinn-Phong highlight.
-    light = rng.normal(size=3)
-    light[2] = abs(light[2]) + 0.3
-    light = torch.tensor(light / np.linalg.norm(light), dtype=torch.float32)
+    # Lighting: sky/ground hemisphere ambient, a key light from the viewer's side with a Blinn-Phong
+    # highlight, and sometimes a weaker fill light from elsewhere.
     ambient = rng.uniform(0.15, 0.5)
+    sky_mix = (0.5 + 0.5 * normal[:, 1:2] * rng.uniform(0.0, 0.8))          # brighter on upward faces
     light_colour = torch.tensor(1.0 + rng.uniform(-0.15, 0.15, size=3), dtype=torch.float32)
-    diffuse = (normal @ light).clamp_min(0)[:, None]
-    half = light + torch.tensor([0.0, 0.0, 1.0])
+    key = rng.normal(size=3)
+    key[2] = abs(key[2]) + 0.3
+    key = torch.tensor(key / np.linalg.norm(key), dtype=torch.float32)
+    diffuse = (normal @ key).clamp_min(0)[:, None] * light_colour
+    if rng.random() < 0.4:
+        fill = torch.tensor(rng.normal(size=3), dtype=torch.float32)
+        diffuse = diffuse + rng.uniform(0.1, 0.4) * (normal @ (fill / fill.norm())).clamp_min(0)[:, None]
+    half = key + torch.tensor([0.0, 0.0, 1.0])
     half = half / half.norm()
     spec = rng.uniform(0.0, 0.35) * (normal @ half).clamp_min(0) ** rng.uniform(8, 64)
-    rgb = base * (ambient + (1 - ambient) * diffuse * light_colour) + spec[:, None]
+    rgb = base * (ambient * 2 * sky_mix + (1 - ambient) * diffuse) + spec[:, None]
     out[hit] = rgb.clamp(0, 1)
     return out
 

@@ -58,6 +58,13 @@ def mesh_sdf(sdf: SDF, resolution: int = 72) -> tuple[np.ndarray, np.ndarray, np
     axes = [lo[i] + h * np.arange(counts[i]) for i in range(3)]
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3).astype(np.float32)
     values = sdf(grid).reshape(counts)
+    # Whatever a (possibly approximate) SDF does near its bounding box, the outermost grid layer is
+    # outside: the surface is then closed even if it was clipped, so the mesh is always watertight.
+    for axis in range(3):
+        for end in (0, -1):
+            index = [slice(None)] * 3
+            index[axis] = end
+            values[tuple(index)] = np.maximum(values[tuple(index)], h)
     if values.min() >= 0 or values.max() <= 0:
         raise ValueError("SDF has no surface inside its bounding box")
     # Negate so the "object" has the higher values: skimage's default winding then points outwards.

@@ -195,8 +195,9 @@ def rock(r: Rand):
     radii = np.array([r.u(0.3, 0.6), r.u(0.2, 0.45), r.u(0.3, 0.6)])
     base = superquadric(radii, r.u(0.4, 1.2), r.u(0.4, 1.2))
     noise = _fourier_noise(r, 24, (3.0, 14.0), r.u(0.03, 0.1))
-    pad = 0.15
-    return SDF(lambda p: base(p) * 0.8 + noise(p), base.lo - pad, base.hi + pad)
+    bound = 0.08   # |displacement| limit, so the surface stays within the padded box
+    pad = 0.25
+    return SDF(lambda p: base(p) * 0.8 + bound * np.tanh(noise(p) / bound), base.lo - pad, base.hi + pad)
 
 
 def tree(r: Rand):
