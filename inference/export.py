@@ -111,11 +111,13 @@ def export(recon: Reconstruction, path: str | os.PathLike, fmt: str | None = Non
 
 
 def _vertex_colours(recon: Reconstruction) -> np.ndarray:
-    img = recon.image
-    h, w = img.shape[:2]
-    cols = np.clip((recon.uvs[:, 0] * w).astype(int), 0, w - 1)
-    rows = np.clip(((1.0 - recon.uvs[:, 1]) * h).astype(int), 0, h - 1)
-    rgba = img[rows, cols].copy()
+    """Front-projection colour per vertex, read from the bled texture so rim vertices never pick up the
+    black of transparent pixels."""
+    tex, uv = texture_crop(recon)
+    h, w = tex.shape[:2]
+    cols = np.clip((uv[:, 0] * w).astype(int), 0, w - 1)
+    rows = np.clip(((1.0 - uv[:, 1]) * h).astype(int), 0, h - 1)
+    rgba = tex[rows, cols].copy()
     rgba[:, 3] = 255
     return rgba
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, asdict
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy only for annotations: importing the package must not need it (the worker reports it missing)
+    import numpy as np
 
 
 @dataclass
