@@ -46,29 +46,6 @@ class SDF:
         f = float(factor)
         return SDF(lambda p: self(p / f) * f, self.lo * f, self.hi * f)
 
-    def mirrored_x(self) -> "SDF":
-        """This shape plus its mirror image across the x = 0 plane (for symmetric assemblies)."""
-        lo, hi = self.lo.copy(), self.hi.copy()
-        lo[0] = min(self.lo[0], -self.hi[0])
-        hi[0] = max(self.hi[0], -self.lo[0])
-
-        def fn(p):
-            q = p.copy()
-            q[:, 0] = np.abs(q[:, 0])
-            if self.lo[0] < 0:   # the part crosses the mirror plane: evaluate both sides
-                return np.minimum(self(p), self(q))
-            return self(q)
-        return SDF(fn, lo, hi)
-
-    def rounded(self, radius: float) -> "SDF":
-        """Grow the surface outwards by `radius` (rounds convex edges)."""
-        r = float(radius)
-        return SDF(lambda p: self(p) - r, self.lo - r, self.hi + r)
-
-    def shell(self, thickness: float) -> "SDF":
-        t = float(thickness)
-        return SDF(lambda p: np.abs(self(p)) - t, self.lo - t, self.hi + t)
-
 
 # Rotations ----------------------------------------------------------------------
 
