@@ -78,3 +78,12 @@ def test_heldout_views_are_fixed_and_held_out(tmp_path):
     assert len(list(tmp_path.glob("*.pt"))) == 1
     c = heldout_views(n_per_family=2, size=32, points=64, families=families, cache_dir=str(tmp_path))
     assert torch.equal(c[0]["image"], a[0]["image"])
+
+
+def test_dataloader_workers_draw_different_shapes():
+    ds = ShapeViewDataset("train", size=24, points=8, seed=5, views_per_shape=1, families=["blob", "tool", "fish"],
+                          shuffle_buffer=1, reuse=0.0)
+    loader = DataLoader(ds, batch_size=1, num_workers=2)
+    batches = list(itertools.islice(iter(loader), 4))      # alternately from worker 0 and worker 1
+    drawn = [(b["family"][0], int(b["seed"][0])) for b in batches]
+    assert drawn[0] != drawn[1] and drawn[2] != drawn[3]
