@@ -306,6 +306,18 @@ def _jitter_colour(image: torch.Tensor, rng: np.random.Generator) -> torch.Tenso
     return image.clamp(0, 1)
 
 
+def _blur(image: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """Slight Gaussian blur (sigma 0.4-1.0 px) of a (3, S, S) image: downscaled or soft photos."""
+    sigma = rng.uniform(0.4, 1.0)
+    x = torch.arange(-2, 3, dtype=torch.float32)
+    k = torch.exp(-x ** 2 / (2 * sigma ** 2))
+    k = k / k.sum()
+    img = image[:, None]                                       # (3, 1, S, S): channels as a batch
+    img = F.conv2d(F.pad(img, (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5))
+    img = F.conv2d(F.pad(img, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
+    return img[:, 0]
+
+
 def _perturb_mask(mask: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     """A plausibly wrong mask (1, S, S): eroded or dilated by 1-2 px, plus or minus a few small blobs,
     like an automatic background remover's output."""
@@ -354,7 +366,8 @@ def render_views(shape: Shape, views: list[View], size: int = 128, rng: np.rando
       points, normals (B, P, 3) float32, surface samples in each view's evaluation frame;
       azimuth, elevation (B,) float32; scale (B,), offset (B, 3), rotation (B, 3, 3): the view transform
       frame = (canonical @ rotation.T - offset) * scale.
-    `augment` adds colour jitter, mask errors and JPEG artefacts; backgrounds are always random.
+    `augment` adds colour jitter, sensor noise, slight blur, mask errors and JPEG artefacts;
+    backgrounds are always random.
     `supersample` renders at that many times the size and averages down (anti-aliased edges)."""
     rng = rng if rng is not None else np.random.default_rng()
     B = len(views)
@@ -383,6 +396,8 @@ def render_views(shape: Shape, views: list[View], size: int = 128, rng: np.rando
         mask = mask_true.float()[None]
         if augment:
             image = _jitter_colour(image, rng)
+            if rng.random() < 0.2:
+                image = _blur(image, rng)
             if rng.random() < 0.5:
                 mask = _perturb_mask(mask, rng)
             if rng.random() < 0.3:

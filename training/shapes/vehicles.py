@@ -16,7 +16,10 @@ def car(r: Rand):
     body_h = r.u(0.16, 0.26) * (0.8 if kind == "sports" else 1.0)
     rad = r.u(0.02, 0.07)
     body_y = ground + body_h / 2
-    body = box((w / 2, body_h / 2, length / 2), radius=rad, center=(0, body_y, 0))
+    if kind in ("sedan", "hatch", "sports") and r.chance(0.4):   # rounded, pebble-like body
+        body = superquadric((w / 2, body_h / 2, length / 2), r.u(0.3, 0.6), r.u(0.2, 0.5)).moved((0, body_y, 0))
+    else:
+        body = box((w / 2, body_h / 2, length / 2), radius=rad, center=(0, body_y, 0))
     cab_h = {"sedan": 0.16, "hatch": 0.17, "van": 0.3, "pickup": 0.2, "bus": 0.5, "sports": 0.11}[kind] * r.u(0.85, 1.2)
     cab_len = {"sedan": 0.5, "hatch": 0.55, "van": 0.8, "pickup": 0.35, "bus": 0.98, "sports": 0.4}[kind] * length
     cab_z = {"sedan": -0.05, "hatch": -0.12, "van": -0.08, "pickup": 0.12, "bus": 0.0, "sports": -0.05}[kind] * length
@@ -37,9 +40,10 @@ def car(r: Rand):
         for sx in (-1, 1):
             parts.append(wheel(wheel_r, hw, (sx * (w / 2 - hw * 0.6), wheel_r, sz * axle)))
     if kind in ("sedan", "hatch", "sports") and r.chance(0.4):   # rear spoiler
-        parts.append(box((w / 2 * 0.9, 0.01, 0.05), center=(0, ground + body_h + 0.06, -length / 2 + 0.05)))
-        for sx in (-1, 1):
-            parts.append(box((0.01, 0.035, 0.02), center=(sx * w / 3, ground + body_h + 0.03, -length / 2 + 0.05)))
+        wing_y, wing_z = ground + body_h + 0.06, -length / 2 + 0.08
+        parts.append(box((w / 2 * 0.9, 0.01, 0.05), center=(0, wing_y, wing_z)))
+        for sx in (-1, 1):   # posts reach down into the body, whatever its shape at the rear
+            parts.append(box((0.01, (wing_y - body_y) / 2, 0.02), center=(sx * w / 3, (wing_y + body_y) / 2, wing_z)))
     if r.chance(0.5):   # mirrors
         for sx in (-1, 1):
             parts.append(ellipsoid((0.03, 0.02, 0.015), center=(sx * (w / 2 + 0.01), ground + body_h - 0.01, cab_z + cab_len / 2 - 0.02)))
