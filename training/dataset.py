@@ -22,7 +22,7 @@ from training.render import View, random_views, render_views
 from training.shapes import FAMILIES, HELDOUT_FAMILIES, Shape, load_mesh_folder, make_shape, split as shape_split
 
 # Bump when shapes or rendering change, so cached evaluation sets are rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 SEED_SPACE = 1_000_000
 SAMPLE_KEYS = ("image", "mask", "mask_true", "points", "normals")
 

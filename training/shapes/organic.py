@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .parts import Rand
-from .sdf import SDF, capsule, ellipsoid, rot_x, rot_y, rot_z, sphere, superquadric, union
+from .sdf import SDF, capsule, cylinder, ellipsoid, rot_x, rot_y, rot_z, sphere, superquadric, union
 
 
 def _limb(r: Rand, root, direction_angles, lengths, radii, bend: float):
@@ -63,48 +63,65 @@ def quadruped(r: Rand):
 
 
 def biped(r: Rand):
-    """Figure-like: humans, robots, cartoon characters (big heads), creatures with tails."""
-    leg_len = r.u(0.3, 0.55)
-    torso_len = r.u(0.25, 0.45)
-    width = r.u(0.1, 0.2)
-    depth = width * r.u(0.5, 0.9)
+    """Figure-like: people with adult proportions (about half of them: head ~1/7 of the height, long
+    legs, arms mostly down as in scans), and cartoon characters, robots and creatures with tails."""
+    human = r.chance(0.55)
+    if human:
+        leg_len, torso_len = r.u(0.75, 0.9), r.u(0.5, 0.62)
+        width = r.u(0.13, 0.19)
+        depth = width * r.u(0.45, 0.65)
+    else:
+        leg_len, torso_len = r.u(0.3, 0.55), r.u(0.25, 0.45)
+        width = r.u(0.1, 0.2)
+        depth = width * r.u(0.5, 0.9)
     hip_y = leg_len
     chest_y = hip_y + torso_len
     parts = [superquadric((width, torso_len / 2 * 1.05, depth), r.u(0.4, 1.0), r.u(0.5, 1.0)).moved((0, hip_y + torso_len / 2, 0))]
     parts.append(ellipsoid((width * 0.9, width * 0.45, depth * 0.9), center=(0, hip_y, 0)))   # pelvis
-    limb_r = width * r.u(0.22, 0.4)
+    limb_r = width * (r.u(0.28, 0.36) if human else r.u(0.22, 0.4))
+    stride = r.u(0.0, 0.25) if human else r.u(0.0, 0.4)
     for sx in (-1, 1):   # legs
         root = np.array([sx * width * 0.5, hip_y, 0])
-        segs, end = _limb(r, root, (r.u(-0.4, 0.4), sx * r.u(0.0, 0.15)), (leg_len * 0.52, leg_len * 0.5),
+        segs, end = _limb(r, root, (sx * stride, sx * r.u(0.0, 0.15)), (leg_len * 0.52, leg_len * 0.5),
                           (limb_r * 1.2, limb_r * 0.85, limb_r * 0.6), r.u(-0.4, 0.0))
         parts += segs
         parts.append(ellipsoid((limb_r * 0.7, limb_r * 0.45, limb_r * 1.5), center=end + np.array([0, 0, limb_r * 0.8])))
-    arm_len = r.u(0.3, 0.55)
-    for sx in (-1, 1):   # arms: hanging, raised sideways or reaching forward
+    arm_len = r.u(0.65, 0.8) if human else r.u(0.3, 0.55)
+    for sx in (-1, 1):   # arms: hanging, raised sideways (T / A pose) or reaching forward
         root = np.array([sx * width * 1.05, chest_y - limb_r, 0])
-        pose = r.pick(["down", "side", "forward", "up"])
+        pose = r.pick(["down", "down", "down", "side", "forward", "up"] if human else ["down", "side", "forward", "up"])
         pitch = {"down": r.u(-0.3, 0.3), "side": r.u(-0.2, 0.2), "forward": r.u(-1.6, -1.0), "up": r.u(-0.3, 0.3)}[pose]
         roll = {"down": sx * r.u(0.05, 0.3), "side": sx * r.u(1.0, 1.6), "forward": sx * 0.1, "up": sx * r.u(2.4, 3.0)}[pose]
         segs, end = _limb(r, root, (pitch, roll), (arm_len * 0.5, arm_len * 0.5),
                           (limb_r * 0.9, limb_r * 0.7, limb_r * 0.55), r.u(-0.9, 0.0))
         parts += segs
         parts.append(sphere(limb_r * 0.8, end))
-    head_r = r.u(0.08, 0.2) * (1.6 if r.chance(0.25) else 1.0)
-    neck = r.u(0.0, 0.06)
+    if human:
+        head_r, neck = r.u(0.1, 0.12), r.u(0.04, 0.08)
+    else:
+        head_r, neck = r.u(0.08, 0.2) * (1.6 if r.chance(0.25) else 1.0), r.u(0.0, 0.06)
     parts.append(capsule((0, chest_y - 0.02, 0), (0, chest_y + neck + head_r * 0.5, 0), limb_r * 0.9))
     head_c = np.array([0, chest_y + neck + head_r, 0])
-    if r.chance(0.3):   # boxy robot head
+    if not human and r.chance(0.3):   # boxy robot head
         parts.append(superquadric((head_r, head_r, head_r * 0.9), 0.3, 0.3).moved(head_c))
     else:
         parts.append(ellipsoid((head_r * 0.9, head_r, head_r * 0.95), center=head_c))
         parts.append(sphere(head_r * 0.18, head_c + np.array([0, -head_r * 0.1, head_r * 0.95])))   # nose
-    if r.chance(0.3):   # ears / antennae
-        for sx in (-1, 1):
-            base = head_c + np.array([sx * head_r * 0.7, head_r * 0.5, 0])
-            parts.append(capsule(base, base + np.array([sx * 0.05, r.u(0.05, 0.2), 0]), head_r * 0.2, head_r * 0.08))
-    if r.chance(0.25):   # tail
-        parts.append(capsule((0, hip_y, -depth), (0, hip_y * r.u(0.2, 0.8), -depth - r.u(0.2, 0.5)), limb_r * 0.8, limb_r * 0.3))
-    if r.chance(0.2):   # skirt / robe
+    if human:
+        if r.chance(0.6):   # hair volume over the back and top of the head
+            parts.append(ellipsoid((head_r * 1.0, head_r * r.u(0.8, 1.3), head_r * 0.9),
+                                   center=head_c + np.array([0, head_r * 0.05, -head_r * r.u(0.1, 0.3)])))
+        if r.chance(0.2):   # hat brim
+            parts.append(cylinder(head_r * r.u(1.3, 1.8), 0.012, center=head_c + np.array([0, head_r * 0.6, 0])))
+    else:
+        if r.chance(0.3):   # ears / antennae
+            for sx in (-1, 1):
+                base = head_c + np.array([sx * head_r * 0.7, head_r * 0.5, 0])
+                parts.append(capsule(base, base + np.array([sx * 0.05, r.u(0.05, 0.2), 0]), head_r * 0.2, head_r * 0.08))
+        if r.chance(0.25):   # tail
+            parts.append(capsule((0, hip_y, -depth), (0, hip_y * r.u(0.2, 0.8), -depth - r.u(0.2, 0.5)),
+                                 limb_r * 0.8, limb_r * 0.3))
+    if r.chance(0.2):   # skirt / robe / coat
         parts.append(capsule((0, hip_y + 0.05, 0), (0, hip_y * r.u(0.3, 0.6), 0), width * 0.9, width * r.u(1.2, 1.8)))
     return union(*parts, k=limb_r * r.u(0.3, 0.7))
 
