@@ -6,7 +6,8 @@ the model idle most of the time. Instead a background thread moves every fresh s
 into a fixed-size pool (oldest out) and each step draws a random batch from the pool, mirrored left-right
 at random. Fresh data flows in as fast as it can be made and every sample is used a few times ("data
 echoing", Choi et al. 2019), which beats both waiting and re-using one batch verbatim. `echo` in the log
-is how many times each sample is used on average; on a GPU machine with enough loader workers it tends to 1."""
+is how many times each sample is used on average, kept between min_echo (the loader pauses) and max_echo
+(training waits); on a GPU machine with enough loader workers it settles at min_echo."""
 from __future__ import annotations
 
 import threading
@@ -62,8 +63,10 @@ def collate(samples: list[Prepared]) -> dict:
 
 
 class SamplePool:
-    def __init__(self, loader, capacity: int, min_fill: int, max_echo: float = 4.0, seed: int = 0):
-        self.capacity, self.min_fill, self.max_echo = capacity, min_fill, max_echo
+    def __init__(self, loader, capacity: int, min_fill: int, min_echo: float = 1.0, max_echo: float = 4.0,
+                 seed: int = 0):
+        self.capacity, self.min_fill = capacity, min_fill
+        self.min_echo, self.max_echo = min_echo, max_echo
         self.items: list[Prepared] = []
         self.fresh = 0          # samples that entered the pool so far
         self.drawn = 0          # samples handed to training steps so far
@@ -87,6 +90,12 @@ class SamplePool:
                             self._next = (self._next + 1) % self.capacity
                         self.fresh += 1
                     self._lock.notify_all()
+                    # With a full pool, pause intake until samples have been used min_echo times on average:
+                    # on a shared CPU the loader's processes would otherwise take cores from the training step
+                    # to make samples that are replaced before they are ever drawn. (The loader's workers stop
+                    # after their prefetch, so the pause frees their CPU too.)
+                    self._lock.wait_for(lambda: self._stop or len(self.items) < self.capacity
+                                        or self.drawn >= self.min_echo * self.fresh)
                 if self._stop:
                     return
         except BaseException as exc:   # surface loader failures in the training thread
@@ -104,6 +113,7 @@ class SamplePool:
                 raise RuntimeError("the training data loader failed") from self.error
             picks = [self.items[i] for i in self._rng.integers(len(self.items), size=size)]
             self.drawn += size
+            self._lock.notify_all()
         picks = [mirror(p) if self._rng.random() < mirror_probability else p for p in picks]
         return collate(picks)
 
@@ -112,4 +122,6 @@ class SamplePool:
         return self.drawn / max(self.fresh, 1)
 
     def close(self):
-        self._stop = True
+        with self._lock:
+            self._stop = True
+            self._lock.notify_all()

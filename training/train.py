@@ -59,6 +59,8 @@ def parse_args(argv=None):
     p.add_argument("--init-from", default="", help="start from these weights (a run folder, checkpoint.pt or shipped .pt)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
     p.add_argument("--pool", type=int, default=512, help="prepared samples kept for drawing batches (see training/replay.py)")
+    p.add_argument("--min-echo", type=float, default=2.0,
+                   help="with a full pool the loader pauses until samples were used this often on average")
     p.add_argument("--max-echo", type=float, default=4.0, help="most times a sample is used on average before steps wait")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = OMP_NUM_THREADS or 2)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
@@ -235,7 +237,8 @@ def train(args) -> torch.nn.Module:
             csv.writer(f).writerow(log_fields)
 
     pool = SamplePool(make_loader(args, config, info), capacity=max(args.pool, args.batch),
-                      min_fill=min(max(args.pool, args.batch), 4 * args.batch), max_echo=args.max_echo,
+                      min_fill=min(max(args.pool, args.batch), 4 * args.batch), min_echo=args.min_echo,
+                      max_echo=args.max_echo,
                       seed=args.seed * 1000 + info.rank)
     use_amp = not args.no_amp
     scaler = torch.amp.GradScaler("cuda") if (use_amp and info.device.type == "cuda"
