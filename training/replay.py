@@ -35,13 +35,22 @@ class PrepareSamples:
 
     def __init__(self, config: ModelConfig):
         self.config = config
+        self.skipped = 0
 
     def __call__(self, samples: list[dict]) -> list[Prepared]:
         out = []
         for s in samples:
             mask = np.asarray(s["mask"], np.float32).reshape(s["mask"].shape[-2:]) > 0.5
             rgb = np.asarray(s["image"], np.float32).transpose(1, 2, 0)
-            out.append(Prepared(network_image(rgb, mask), build_templates(self.config, mask),
+            try:
+                template = build_templates(self.config, mask)
+            except (ValueError, RuntimeError) as exc:
+                # A rare augmented mask (a few stray pixels, a sliver) has no meshable inflation. Skipping it
+                # costs one sample; failing would cost the run.
+                self.skipped += 1
+                print(f"skipped a sample whose mask gives no template ({exc}); {self.skipped} so far", flush=True)
+                continue
+            out.append(Prepared(network_image(rgb, mask), template,
                                 centre_points_depth(np.asarray(s["points"], np.float32)),
                                 np.asarray(s["normals"], np.float32)))
         return out

@@ -244,7 +244,6 @@ def train(args) -> torch.nn.Module:
     scaler = torch.amp.GradScaler("cuda") if (use_amp and info.device.type == "cuda"
                                                and not torch.cuda.is_bf16_supported()) else None
     began = time.time()
-    last_ckpt = last_eval = began
 
     def record_eval() -> None:
         scores = heldout_scores(model, config, eval_views, info.device)
@@ -255,6 +254,22 @@ def train(args) -> torch.nn.Module:
 
     if eval_views and state["step"] == 0:
         record_eval()   # the untrained model returns its template: the curve starts at the template's score
+    try:
+        _loop(args, info, model, net, optimizer, scaler, config, state, pool, out, log_path, log_fields, record_eval,
+              eval_views, began, use_amp, stop)
+    finally:
+        # Whatever ended the loop (time, signal, an exception), the progress so far is kept.
+        pool.close()
+        if info.is_main:
+            save_checkpoint(out, model, optimizer, state, config)
+    distributed.barrier(info)
+    distributed.cleanup(info)
+    return model
+
+
+def _loop(args, info, model, net, optimizer, scaler, config, state, pool, out, log_path, log_fields, record_eval,
+          eval_views, began, use_amp, stop):
+    last_ckpt = last_eval = began
     window, window_start = [], time.time()
     model.train()
     while True:
@@ -316,10 +331,6 @@ def train(args) -> torch.nn.Module:
             last_eval = time.time()
         if finished:
             break
-    pool.close()
-    distributed.barrier(info)
-    distributed.cleanup(info)
-    return model
 
 
 def main(argv=None):
