@@ -24,6 +24,8 @@ import uuid
 
 import numpy as np
 
+from .runtime import Runtime, for_python
+
 _STOP_GRACE_S = 5.0          # how long stop() lets the worker finish on its own before killing it
 _LOG_TAIL_CHARS = 3000       # how much of the worker's stderr an error message quotes
 _LOGS_KEPT = 10              # older worker logs in the log folder are deleted at start-up
@@ -44,31 +46,6 @@ class WorkerError(Exception):
 def _default_package_dir() -> str:
     """The folder holding both ``worker/`` and ``inference/``: the repository root or the installed extension."""
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _resolve_python(python: str | None) -> str:
-    """The interpreter to run: Blender's own (sys.executable) when none is set; a bare command name such as
-    "python3" is looked up on PATH; quotes pasted around a path in the preferences are dropped."""
-    python = (python or "").strip().strip('"').strip("'")
-    if not python:
-        return sys.executable
-    python = os.path.expanduser(python)
-    if os.sep not in python and (os.altsep is None or os.altsep not in python):
-        return shutil.which(python) or python
-    return os.path.abspath(python)
-
-
-def _same_interpreter(python: str) -> bool:
-    # Symlinks are deliberately not resolved: a virtual environment's python links to the system one but has
-    # other site-packages.
-    return os.path.normcase(os.path.abspath(python)) == os.path.normcase(os.path.abspath(sys.executable))
-
-
-def _site_dirs_of_this_process() -> list[str]:
-    """site-packages folders on our sys.path. A child of Blender's Python does not inherit the folders Blender
-    adds at run time (the extensions' wheels among them), so they are passed on explicitly."""
-    return [p for p in sys.path
-            if p and os.path.basename(os.path.normpath(p)) in ("site-packages", "dist-packages") and os.path.isdir(p)]
 
 
 def _tail(path: str | None, chars: int = _LOG_TAIL_CHARS) -> str:
@@ -225,8 +202,10 @@ class WorkerClient:
     """Owns one worker process (started on demand, restarted after it dies) and the jobs sent to it."""
 
     def __init__(self, python: str | None = None, package_dir: str | None = None, startup_timeout: float = 120.0,
-                 log_dir: str | None = None, extra_env: dict | None = None):
-        self.python = _resolve_python(python)
+                 log_dir: str | None = None, extra_env: dict | None = None, runtime: Runtime | None = None):
+        # Either a runtime (interpreter + package folders, see worker/runtime.py) or just an interpreter.
+        self.runtime = runtime if runtime is not None else for_python(python)
+        self.python = self.runtime.python
         self.package_dir = os.path.abspath(package_dir or _default_package_dir())
         self.startup_timeout = float(startup_timeout)
         self.log_dir = log_dir or os.path.join(tempfile.gettempdir(), "mesh_from_image_logs")
@@ -360,19 +339,7 @@ class WorkerClient:
         return proc
 
     def _child_env(self) -> dict:
-        env = dict(os.environ)
-        paths = [self.package_dir]
-        if _same_interpreter(self.python):
-            paths += _site_dirs_of_this_process()
-            if env.get("PYTHONPATH"):
-                paths.append(env["PYTHONPATH"])
-        else:
-            # Another interpreter brings its own packages. Ours (or an inherited PYTHONPATH/PYTHONHOME) could be
-            # built for another Python version, and would hide that a package is missing there.
-            env.pop("PYTHONHOME", None)
-        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-        env["PYTHONUNBUFFERED"] = "1"
-        env["PYTHONIOENCODING"] = "utf-8"
+        env = self.runtime.env(self.package_dir)
         env.update(self.extra_env)
         return env
 
@@ -566,17 +533,20 @@ class WorkerClient:
 
 
 # ---- process-wide shared clients -----------------------------------------------------------------------
-_shared: dict[tuple[str, str], WorkerClient] = {}
+_shared: dict[tuple, WorkerClient] = {}
 _shared_lock = threading.Lock()
 
 
-def get_client(python: str | None = None, package_dir: str | None = None) -> WorkerClient:
-    """The shared client for this interpreter and package folder (created, not started, on first use)."""
-    key = (_resolve_python(python), os.path.abspath(package_dir or _default_package_dir()))
+def get_client(python: str | None = None, package_dir: str | None = None,
+               runtime: Runtime | None = None) -> WorkerClient:
+    """The shared client for this runtime (or interpreter) and package folder (created, not started, on first
+    use). A changed runtime (another interpreter, a GPU runtime installed) gets a client of its own."""
+    runtime = runtime if runtime is not None else for_python(python)
+    key = (runtime, os.path.abspath(package_dir or _default_package_dir()))
     with _shared_lock:
         client = _shared.get(key)
         if client is None:
-            client = _shared[key] = WorkerClient(python=key[0], package_dir=key[1])
+            client = _shared[key] = WorkerClient(package_dir=key[1], runtime=runtime)
         return client
 
 
