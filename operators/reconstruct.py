@@ -5,15 +5,28 @@ same work modally: the worker computes in its own process while a timer polls it
 stays responsive, the status bar shows progress and Esc cancels with the scene untouched."""
 from __future__ import annotations
 
+import math
+
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ..scene import image_source, reconstruction, settings
 from ..scene.image_source import SourceError
+from ..scene.output import OutputOptions
 from ..scene.reconstruction import ReconstructionRun, RunSettings
+from ..scene.topology import TopologyOptions
 
 POLL_SECONDS = 0.1
 DEVICE_ITEMS = (('PREFERENCES', "Preferences", "Use the device chosen in the add-on preferences"),) + settings.DEVICE_ITEMS
+OBJECT_ITEMS = (
+    ('LARGEST', "Largest", "Reconstruct the largest separate object of the picture"),
+    ('SEPARATE', "One Each", "One object for each separate silhouette, laid out as in the picture"),
+    ('JOINED', "Joined", "Every separate silhouette, joined into one object"),
+)
+ELEVATION_ITEMS = (
+    ('ESTIMATED', "Estimated", "The camera elevation the model estimated (level when it gives none)"),
+    ('MANUAL', "Manual", "The camera elevation typed below"),
+)
 
 
 def _worker_error_types():
@@ -21,6 +34,42 @@ def _worker_error_types():
     or a mesh the worker should not have sent) rather than as a Python traceback."""
     from ..worker.client import WorkerError
     return (WorkerError, SourceError, ValueError)
+
+
+def _build_error_types():
+    """Failures of the Blender-side steps an option asked for, reported as they are."""
+    from ..scene.bake import BakeError
+    from ..scene.topology import TopologyError
+    return (BakeError, TopologyError)
+
+
+def draw_artist_options(layout, options) -> None:
+    """The artist options, grouped; shared by the redo panel and the sidebars."""
+    col = layout.column(heading="Objects")
+    col.prop(options, "objects", text="Objects")
+    col = layout.column(heading="Topology")
+    col.prop(options, "target_faces")
+    col.prop(options, "quads")
+    sub = col.row()
+    sub.active = options.quads
+    sub.prop(options, "voxel_first")
+    col.prop(options, "subdivision")
+    col.prop(options, "sharp_angle")
+    col = layout.column(heading="Texture")
+    col.prop(options, "fill_sides")
+    col.prop(options, "bake")
+    sub = col.row()
+    sub.active = options.bake
+    sub.prop(options, "bake_size")
+    col = layout.column(heading="Placement")
+    col.prop(options, "upright")
+    sub = col.column()
+    sub.active = options.upright
+    sub.prop(options, "elevation_source")
+    row = sub.row()
+    row.active = options.elevation_source == 'MANUAL'
+    row.prop(options, "elevation")
+    col.prop(options, "add_camera")
 
 
 class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
@@ -49,6 +98,36 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
     refine_steps: IntProperty(name="Steps", description="Refinement iterations", default=150, min=1, max=2000)
     device: EnumProperty(name="Device", description="Where the worker computes", items=DEVICE_ITEMS,
                          default='PREFERENCES')
+
+    # Artist options: what the answer becomes in Blender. Changing them reuses the worker's answer.
+    objects: EnumProperty(name="Objects", description="What to make of several separate silhouettes",
+                          items=OBJECT_ITEMS, default='LARGEST')
+    fill_sides: BoolProperty(name="Fill Sides", description="Texture the faces the camera did not see with "
+                             "the picture's own colours grown in from the silhouette (no backdrop fringe, "
+                             "no streaks on edge-on faces)", default=False)
+    bake: BoolProperty(name="Bake Texture", description="Bake everything into one texture on a UV unwrap "
+                       "(for glTF and game engines)", default=False)
+    bake_size: IntProperty(name="Texture Size", description="Width and height of the baked texture in pixels",
+                           default=1024, min=16, max=8192, soft_max=4096)
+    target_faces: IntProperty(name="Faces", description="Target face count (within 10 %); 0 keeps the "
+                              "reconstruction's", default=0, min=0, max=1_000_000, soft_max=100_000)
+    quads: BoolProperty(name="Quads", description="Quad remesh with QuadriFlow", default=False)
+    voxel_first: BoolProperty(name="Voxel Remesh First", description="Even out the surface with a voxel "
+                              "remesh before QuadriFlow", default=False)
+    subdivision: IntProperty(name="Subdivision", description="Subdivision Surface levels (a live modifier)",
+                             default=0, min=0, max=4)
+    sharp_angle: FloatProperty(name="Hard Edges", description="Edges sharper than this stay hard under "
+                               "smooth shading", default=math.radians(60), min=0.0, max=math.pi,
+                               subtype='ANGLE')
+    upright: BoolProperty(name="Stand Upright", description="Undo the camera's elevation, put the origin at "
+                          "the bottom centre and stand the object on the 3D cursor", default=True)
+    elevation_source: EnumProperty(name="Elevation", description="Where the camera elevation comes from",
+                                   items=ELEVATION_ITEMS, default='ESTIMATED')
+    elevation: FloatProperty(name="Camera Elevation", description="How far above the object the camera was "
+                             "(positive: looking down)", default=0.0, min=-math.radians(80),
+                             max=math.radians(80), subtype='ANGLE')
+    add_camera: BoolProperty(name="Reference Camera", description="Add an orthographic camera that shows the "
+                             "object as the picture did, with the picture as its background", default=False)
 
     # -- entry points ------------------------------------------------------------------------------
     def invoke(self, context, event):
@@ -120,6 +199,16 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         row.active = self.refine
         row.prop(self, "refine_steps")
         layout.prop(self, "device")
+        draw_artist_options(layout, self)
+
+    def output_options(self) -> OutputOptions:
+        topology = TopologyOptions(target_faces=self.target_faces, quads=self.quads, voxel_first=self.voxel_first,
+                                   subdivision=self.subdivision, sharp_angle=self.sharp_angle)
+        return OutputOptions(objects=self.objects, fill_sides=self.fill_sides,
+                             bake_size=self.bake_size if self.bake else 0, topology=topology,
+                             upright=self.upright,
+                             elevation=self.elevation if self.elevation_source == 'MANUAL' else None,
+                             add_camera=self.add_camera)
 
     # -- shared steps -------------------------------------------------------------------------------
     def _source(self, context):
@@ -140,16 +229,23 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
     def _new_run(self, context, source) -> ReconstructionRun:
         choice = settings.preferred_device(context) if self.device == 'PREFERENCES' else self.device
         run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices, refine=self.refine,
-                                   refine_steps=self.refine_steps, device=settings.engine_device(choice))
+                                   refine_steps=self.refine_steps, device=settings.engine_device(choice),
+                                   all_objects=self.objects != 'LARGEST')
         return ReconstructionRun(source, run_settings, settings.worker_client(context))
 
     def _finish(self, context, run) -> set:
-        built = run.build(context, context.scene.cursor.location.copy())
+        try:
+            built = run.build(context, context.scene.cursor.location.copy(), self.output_options())
+        except _build_error_types() as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
         engine_warning = ((run.answer or {}).get("meta") or {}).get("info", {}).get("warning")
         if engine_warning:   # e.g. a learned model could not load and the training-free path was used
             self.report({'WARNING'}, str(engine_warning))
         if built.cleanup.is_manifold:
-            self.report({'INFO'}, f"Made '{built.obj.name}': {len(built.obj.data.vertices)} vertices, watertight")
+            made = ", ".join(f"'{o.name}'" for o in built.objects)
+            self.report({'INFO'}, f"Made {made}: {sum(len(o.data.polygons) for o in built.objects)} faces, "
+                                  "watertight")
         else:
             self.report({'WARNING'}, f"Made '{built.obj.name}', but it has {built.cleanup.summary()}")
         return {'FINISHED'}

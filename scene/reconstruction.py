@@ -8,13 +8,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from .image_source import ImageSource
 
 # The last successful answer, so that redoing the operator with another size (or placement) does not
-# run the network again. One entry: the redo panel only ever repeats the last run.
+# run the network again. One entry: the redo panel only ever repeats the last run...
 _last_answer: tuple[str, dict] | None = None
+# ...but one run may be several requests (the separate objects of one picture), each remembered here.
+_recent_answers: "OrderedDict[str, dict]" = OrderedDict()
+RECENT_ANSWERS = 16
 # The run the UI is currently driving, for the panels' progress bar (None when idle).
 active_run: "ReconstructionRun | None" = None
 # Facts about the last finished run for the panels: device, model, timing.
@@ -28,10 +32,15 @@ class RunSettings:
     refine: bool = True
     refine_steps: int = 150
     device: str = "auto"            # engine device name (see settings.engine_device)
+    object_index: int = 0           # which separate object of the picture (largest first)
+    all_objects: bool = False       # reconstruct every separate object of the picture, not just one
 
     def engine_options(self) -> dict:
-        return {"template_vertices": int(self.template_vertices), "refine": bool(self.refine),
-                "refine_steps": int(self.refine_steps), "device": self.device}
+        options = {"template_vertices": int(self.template_vertices), "refine": bool(self.refine),
+                   "refine_steps": int(self.refine_steps), "device": self.device}
+        if self.object_index:   # the default stays out, so earlier answers keep matching the cache
+            options["object_index"] = int(self.object_index)
+        return options
 
 
 class ReconstructionRun:
@@ -47,6 +56,7 @@ class ReconstructionRun:
         self._starter: threading.Thread | None = None   # starts the worker without blocking the UI
         self._start_error: Exception | None = None
         self._cancelled = False
+        self._others: list[ReconstructionRun] | None = None   # the picture's other objects, once known
 
     # -- request ---------------------------------------------------------------------------------
     def start(self, block: bool = True) -> None:
@@ -58,8 +68,10 @@ class ReconstructionRun:
             fields, picture_key = self.source.request(self._temp_dir)
             options = self.settings.engine_options()
             self._key = f"{picture_key}|{sorted(options.items())}"
-            if _last_answer is not None and _last_answer[0] == self._key:
-                self.answer = _last_answer[1]
+            cached = _last_answer[1] if _last_answer is not None and _last_answer[0] == self._key \
+                else _recent_answers.get(self._key)
+            if cached is not None:
+                self.answer = cached
                 self._remove_temp()
                 return
             self._request = dict(fields, options=options)
@@ -82,6 +94,15 @@ class ReconstructionRun:
     # -- progress --------------------------------------------------------------------------------
     @property
     def done(self) -> bool:
+        if not self._own_done():
+            return False
+        try:
+            others = self._start_others()
+        except Exception:   # this object failed: result() raises it
+            return True
+        return all(run.done for run in others)
+
+    def _own_done(self) -> bool:
         if self.answer is not None:
             return True
         if self.job is None:
@@ -95,6 +116,12 @@ class ReconstructionRun:
 
     @property
     def progress(self) -> tuple[str, float]:
+        if self._others:
+            finished = sum(1 for run in self._others if run.answer is not None)
+            current = next((run for run in self._others if run.answer is None), None)
+            stage, fraction = current.progress if current is not None else ("done", 1.0)
+            total = len(self._others) + 1
+            return (f"object {finished + 2} of {total}: {stage}", (1 + finished + fraction) / total)
         if self.answer is not None:
             return ("done", 1.0)
         if self.job is None:
@@ -115,31 +142,61 @@ class ReconstructionRun:
         return self.answer
 
     def wait(self, timeout: float = 600) -> dict:
-        """Block until the answer is there (scripts, background mode, CLI)."""
+        """Block until the answer is there (scripts, background mode, CLI); with `all_objects`, until
+        every object's answer is there."""
         if self.answer is None:
             try:
                 self._keep(self.job.wait(timeout=timeout))
             finally:
                 self._remove_temp()
+        for run in self._start_others():
+            run.wait(timeout=timeout)
         return self.answer
 
+    def answers(self) -> list[dict]:
+        """Every object's answer, largest first (one unless `all_objects`)."""
+        first = self.result()
+        return [first] + [run.result() for run in self._start_others()]
+
+    def _start_others(self) -> list["ReconstructionRun"]:
+        """Once the first answer says how many objects the picture holds, ask for the others (the worker
+        is running by then, so this does not block)."""
+        if self._others is None:
+            count = int(((self.result().get("meta") or {}).get("info") or {}).get("object_count") or 1)
+            self._others = []
+            if self.settings.all_objects and not self._cancelled:
+                for index in range(1, count):
+                    run = ReconstructionRun(self.source, replace(self.settings, object_index=index,
+                                                                 all_objects=False), self.client)
+                    run.start()
+                    self._others.append(run)
+        return self._others
+
     def cancel(self) -> None:
+        for run in self._others or ():
+            run.cancel()
         self._cancelled = True
         if self.job is not None and not self.job.done:
             self.job.cancel()
         self._remove_temp()
 
     # -- scene -----------------------------------------------------------------------------------
-    def build(self, context, location):
-        """Create the object from the answer (all or nothing); returns a build.BuiltObject."""
+    def build(self, context, location, output=None):
+        """Create the object(s) from the answer(s) (all or nothing); returns a build.BuiltObject.
+        `output` (output.OutputOptions) says what to make of them; None: the plain projected object."""
         from .build import build_object
-        return build_object(context, self.source, self.result(), self.settings.size, location)
+        answers = self.answers()
+        info = (answers[0].get("meta") or {}).get("info") or {}
+        return build_object(context, self.source, answers, self.settings.size, location, output, info)
 
     # -- internals -------------------------------------------------------------------------------
     def _keep(self, answer: dict) -> None:
         global _last_answer, last_meta
         self.answer = answer
         _last_answer = (self._key, answer)
+        _recent_answers[self._key] = answer
+        while len(_recent_answers) > RECENT_ANSWERS:
+            _recent_answers.popitem(last=False)
         last_meta = dict(answer.get("meta") or {})
 
     def _remove_temp(self) -> None:

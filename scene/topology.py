@@ -1,0 +1,169 @@
+"""Face count, quads, subdivision and shading of a built object, each keeping it closed and manifold.
+
+The remeshers (QuadriFlow, voxel) drop UVs, so after them the front-projection UVs are computed again
+from the vertex positions through the picture map (`layout.PictureMap`): the projection is exactly
+linear in X and Z, so nothing is lost. Decimation keeps (interpolates) the UVs itself."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import bmesh
+import bpy
+import numpy as np
+
+from .layout import PictureMap
+from .mesh_object import UV_MAP_NAME, CleanupReport, clean_mesh
+
+# The promise: a target face count is met within this fraction.
+FACE_TOLERANCE = 0.10
+# QuadriFlow misses its target by up to ~20 % on curved shapes; a second pass with a corrected target
+# lands within tolerance. More passes rarely help and cost seconds each.
+QUADRIFLOW_PASSES = 3
+
+
+@dataclass(frozen=True)
+class TopologyOptions:
+    target_faces: int = 0          # 0: keep what the reconstruction gives
+    quads: bool = False            # QuadriFlow quad remesh
+    voxel_first: bool = False      # voxel remesh before QuadriFlow (evens out very uneven triangles)
+    subdivision: int = 0           # Subdivision Surface levels (a live modifier)
+    sharp_angle: float = math.radians(60)   # edges sharper than this stay hard under smooth shading
+
+
+class TopologyError(Exception):
+    pass
+
+
+def apply_topology(obj, options: TopologyOptions, picture_map: PictureMap, size: float) -> CleanupReport | None:
+    """Change `obj`'s mesh in place (still in the frame `build_mesh` made: X = x * size, Z = y * size).
+    Returns the cleanup report of a remeshed or decimated result (it must be closed and manifold, else
+    TopologyError), or None when the faces were left as the reconstruction made them."""
+    report = None
+    if options.quads or options.target_faces:
+        mesh = obj.data
+        if options.quads:
+            target = options.target_faces or len(mesh.polygons) // 2   # quads: half the faces, same detail
+            if options.voxel_first:
+                _voxel_remesh(obj, target)
+            _quadriflow(obj, target)
+            _front_projection_uvs(obj.data, picture_map, size)
+        else:
+            _reach_face_count(obj, options.target_faces)
+        report = clean_mesh(obj.data, merge_distance=1e-6 * size)
+        if not report.is_manifold:
+            raise TopologyError(f"The remeshed surface is not closed ({report.summary()}); "
+                                "try another face count.")
+    shade(obj.data, options.sharp_angle)
+    _subdivision(obj, options.subdivision)
+    return report
+
+
+def shade(mesh, sharp_angle: float) -> None:
+    """Smooth shading, with edges sharper than `sharp_angle` kept hard (Blender 4.1+ stores that as the
+    'sharp_edge' attribute; older versions had auto smooth, which 4.2+ no longer has)."""
+    mesh.shade_smooth()
+    if sharp_angle < math.pi and hasattr(mesh, "set_sharp_from_angle"):
+        mesh.set_sharp_from_angle(angle=sharp_angle)
+
+
+def _call_on(obj, operator, **kwargs):
+    """Run an object operator on `obj` alone (the remeshers act on the active object)."""
+    context = bpy.context
+    with context.temp_override(active_object=obj, object=obj, selected_objects=[obj],
+                               selected_editable_objects=[obj]):
+        known = {p.identifier for p in operator.get_rna_type().properties}
+        return operator(**{k: v for k, v in kwargs.items() if k in known})
+
+
+def _quadriflow(obj, target: int) -> None:
+    """QuadriFlow toward `target` faces; when it misses the tolerance, again on its own (clean, all-quad)
+    output with the target corrected by the miss."""
+    if target < 8:
+        raise TopologyError("A quad remesh needs a target of at least 8 faces.")
+    goal = target
+    for _ in range(QUADRIFLOW_PASSES):
+        result = _call_on(obj, bpy.ops.object.quadriflow_remesh, target_faces=int(goal), seed=0,
+                          use_mesh_symmetry=False, use_preserve_sharp=False, use_preserve_boundary=False,
+                          smooth_normals=False, mode='FACES')
+        got = len(obj.data.polygons)
+        if 'FINISHED' not in result or got == 0:
+            raise TopologyError("QuadriFlow could not remesh this surface.")
+        if abs(got - target) <= FACE_TOLERANCE * target * 0.8:
+            return
+        goal = max(8, goal * target / got)
+
+
+def _voxel_remesh(obj, target_faces: int) -> None:
+    """Even, closed voxel surface at about the density the quad remesh will want."""
+    mesh = obj.data
+    area = sum(p.area for p in mesh.polygons)
+    mesh.remesh_voxel_size = max(1e-4, math.sqrt(area / max(target_faces * 4, 1)))
+    if 'FINISHED' not in _call_on(obj, bpy.ops.object.voxel_remesh):
+        raise TopologyError("The voxel remesh failed.")
+
+
+def _reach_face_count(obj, target: int) -> None:
+    """Triangles within the tolerance of `target`: subdivide while too few, then collapse-decimate."""
+    if target < 4:
+        raise TopologyError("A closed mesh needs at least 4 faces.")
+    mesh = obj.data
+    while len(mesh.polygons) < target:
+        bm = bmesh.new()
+        bm.from_mesh(mesh)
+        bmesh.ops.subdivide_edges(bm, edges=bm.edges[:], cuts=1, use_grid_fill=True)
+        bmesh.ops.triangulate(bm, faces=bm.faces[:])
+        bm.to_mesh(mesh)
+        bm.free()
+        mesh.update()
+    for _ in range(3):
+        count = len(mesh.polygons)
+        if abs(count - target) <= FACE_TOLERANCE * target * 0.5:
+            return
+        _decimate(obj, min(1.0, target / count))
+        mesh = obj.data
+
+
+def _decimate(obj, ratio: float) -> None:
+    modifier = obj.modifiers.new("Decimate", 'DECIMATE')
+    modifier.decimate_type = 'COLLAPSE'
+    modifier.ratio = ratio
+    modifier.use_collapse_triangulate = True
+    try:
+        depsgraph = bpy.context.evaluated_depsgraph_get()
+        evaluated = obj.evaluated_get(depsgraph)
+        result = bpy.data.meshes.new_from_object(evaluated, preserve_all_data_layers=True, depsgraph=depsgraph)
+    finally:
+        obj.modifiers.remove(modifier)
+    old = obj.data
+    result.materials.clear()
+    for material in old.materials:
+        result.materials.append(material)
+    obj.data = result
+    name = old.name
+    bpy.data.meshes.remove(old)
+    result.name = name
+
+
+def _front_projection_uvs(mesh, picture_map: PictureMap, size: float) -> None:
+    """The front-projection UV map from positions (X = x * size, Z = y * size), per loop."""
+    layer = mesh.uv_layers.get(UV_MAP_NAME) or mesh.uv_layers.new(name=UV_MAP_NAME)
+    co = np.empty(len(mesh.vertices) * 3, np.float32)
+    mesh.vertices.foreach_get("co", co)
+    co = co.reshape(-1, 3)
+    loop_vertex = np.empty(len(mesh.loops), np.int32)
+    mesh.loops.foreach_get("vertex_index", loop_vertex)
+    xy = np.stack([co[loop_vertex, 0], co[loop_vertex, 2]], axis=1) / size
+    layer.data.foreach_set("uv", picture_map.uvs(xy).ravel())
+    mesh.uv_layers.active = layer
+
+
+def _subdivision(obj, levels: int) -> None:
+    if levels <= 0:
+        return
+    modifier = obj.modifiers.new("Subdivision", 'SUBSURF')
+    modifier.levels = levels
+    modifier.render_levels = levels
+    # UVs follow the smoothed surface without shrinking away from the silhouette's projection.
+    if hasattr(modifier, "uv_smooth"):
+        modifier.uv_smooth = 'PRESERVE_BOUNDARIES'
