@@ -173,164 +173,184 @@ def export(args) -> None:
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) and its manifest entry")
 
 
-def train(args) -> torch.nn.Module:
-    info = distributed.setup(args.device)
-    threads = args.threads or int(os.environ.get("OMP_NUM_THREADS", "2"))
-    torch.set_num_threads(threads)
-    torch.manual_seed(args.seed + info.rank)
-    out = Path(args.out)
-    if info.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-    distributed.barrier(info)
+LOG_FIELDS = ["step", "train_minutes", "wall_time", "samples", "lr", "sec_per_step", "data_wait", "echo", "loss",
+              "chamfer", "chamfer_pred_to_gt", "chamfer_gt_to_pred", "laplacian", "edge", "normal", "move"]
 
-    resume = (out / CHECKPOINT).exists()
-    ckpt = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=False) if resume else None
-    if ckpt is not None:
-        config = ModelConfig.from_dict(ckpt["config"])
-    else:
-        default_vertices = 1000 if args.arch == "atlas" else 2500
-        config = ModelConfig(arch=args.arch, template=args.template,
-                             final_vertices=args.train_vertices or default_vertices, hidden=args.hidden,
-                             local_features=not args.no_local_features)
-    model = build_model(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    state = {"step": 0, "train_seconds": 0.0, "samples": 0, "args": vars(args)}
-    if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        state = ckpt["state"]
-    elif args.init_from:
-        load_initial_weights(model, args.init_from)
-    model.to(info.device)
-    if ckpt is not None:   # optimizer moments follow the model's device
-        for s in optimizer.state.values():
-            for k, v in s.items():
-                if torch.is_tensor(v):
-                    s[k] = v.to(info.device)
-    net = distributed.wrap(model, info)
-    if info.is_main:
-        (out / "config.json").write_text(json.dumps({"model": config.to_dict(), "loss_weights": LOSS_WEIGHTS,
-                                                     "args": vars(args)}, indent=2))
-        print(f"{'resuming at step ' + str(state['step']) if resume else 'starting'}: {config.name}, "
-              f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, device {info.device}, "
-              f"{info.world_size} process(es), batch {args.batch} each", flush=True)
 
-    stop = {"now": False}
+class Trainer:
+    """One training process: model, optimiser and run state, the sample pool, logging and checkpoints."""
 
-    def request_stop(signum, frame):
-        stop["now"] = True
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-
-    eval_views = []
-    if info.is_main and args.eval_minutes > 0:
-        from training.dataset import heldout_views
-        # Cached (training/cache is git-ignored): a resumed run scores exactly the same views without re-rendering.
-        eval_views = heldout_views(n_per_family=args.eval_views, size=args.size, cache_dir=str(EVAL_CACHE))
-
-    log_path = out / "log.csv"
-    log_fields = ["step", "train_minutes", "wall_time", "samples", "lr", "sec_per_step", "data_wait", "echo", "loss", "chamfer",
-                  "chamfer_pred_to_gt", "chamfer_gt_to_pred", "laplacian", "edge", "normal", "move"]
-    if info.is_main and not log_path.exists():
-        with open(log_path, "w", newline="") as f:
-            csv.writer(f).writerow(log_fields)
-
-    pool = SamplePool(make_loader(args, config, info), capacity=max(args.pool, args.batch),
-                      min_fill=min(max(args.pool, args.batch), 4 * args.batch), min_echo=args.min_echo,
-                      max_echo=args.max_echo,
-                      seed=args.seed * 1000 + info.rank)
-    use_amp = not args.no_amp
-    scaler = torch.amp.GradScaler("cuda") if (use_amp and info.device.type == "cuda"
-                                               and not torch.cuda.is_bf16_supported()) else None
-    began = time.time()
-
-    def record_eval() -> None:
-        scores = heldout_scores(model, config, eval_views, info.device)
-        with open(out / "eval.jsonl", "a") as f:
-            f.write(json.dumps(dict(scores, step=state["step"], train_minutes=state["train_seconds"] / 60,
-                                    wall_time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))) + "\n")
-        print(f"held-out @ step {state['step']}: " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()), flush=True)
-
-    if eval_views and state["step"] == 0:
-        record_eval()   # the untrained model returns its template: the curve starts at the template's score
-    try:
-        _loop(args, info, model, net, optimizer, scaler, config, state, pool, out, log_path, log_fields, record_eval,
-              eval_views, began, use_amp, stop)
-    finally:
-        # Whatever ended the loop (time, signal, an exception), the progress so far is kept.
-        pool.close()
+    def __init__(self, args):
+        self.args = args
+        self.info = info = distributed.setup(args.device)
+        torch.set_num_threads(args.threads or int(os.environ.get("OMP_NUM_THREADS", "2")))
+        torch.manual_seed(args.seed + info.rank)
+        self.out = Path(args.out)
         if info.is_main:
-            save_checkpoint(out, model, optimizer, state, config)
-    distributed.barrier(info)
-    distributed.cleanup(info)
-    return model
+            self.out.mkdir(parents=True, exist_ok=True)
+        distributed.barrier(info)
+        self.resumed = (self.out / CHECKPOINT).exists()
+        ckpt = torch.load(self.out / CHECKPOINT, map_location="cpu", weights_only=False) if self.resumed else None
+        self.config = ModelConfig.from_dict(ckpt["config"]) if ckpt else self._new_config()
+        self.model = build_model(self.config)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=args.lr, weight_decay=1e-4)
+        self.state = {"step": 0, "train_seconds": 0.0, "samples": 0, "args": vars(args)}
+        if ckpt is not None:
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            self.state = ckpt["state"]
+        elif args.init_from:
+            load_initial_weights(self.model, args.init_from)
+        self.model.to(info.device)
+        for moments in self.optimizer.state.values():   # optimiser moments follow the model's device
+            for k, v in moments.items():
+                if torch.is_tensor(v):
+                    moments[k] = v.to(info.device)
+        self.net = distributed.wrap(self.model, info)
+        self.use_amp = not args.no_amp
+        self.scaler = torch.amp.GradScaler("cuda") if (self.use_amp and info.device.type == "cuda"
+                                                       and not torch.cuda.is_bf16_supported()) else None
+        self.stop_requested = False
+        self.eval_views = []
+        if info.is_main and args.eval_minutes > 0:
+            from training.dataset import heldout_views
+            # Cached (training/cache is git-ignored): a resumed run scores the same views without re-rendering.
+            self.eval_views = heldout_views(n_per_family=args.eval_views, size=args.size, cache_dir=str(EVAL_CACHE))
+        self.log_path = self.out / "log.csv"
+        if info.is_main:
+            self._write_header()
 
+    def _new_config(self) -> ModelConfig:
+        a = self.args
+        return ModelConfig(arch=a.arch, template=a.template,
+                           final_vertices=a.train_vertices or (1000 if a.arch == "atlas" else 2500),
+                           hidden=a.hidden, local_features=not a.no_local_features)
 
-def _loop(args, info, model, net, optimizer, scaler, config, state, pool, out, log_path, log_fields, record_eval,
-          eval_views, began, use_amp, stop):
-    last_ckpt = last_eval = began
-    window, window_start = [], time.time()
-    model.train()
-    while True:
-        t_data = time.time()
-        batch = pool.batch(args.batch)
-        data_wait = time.time() - t_data   # time spent waiting for data: > 0 means data-bound even with echoing
-        if args.decay_after_minutes and state["train_seconds"] / 60 > args.decay_after_minutes:
-            lr = args.lr * 0.3
-        else:
-            lr = args.lr * min(1.0, (state["step"] + 1) / 100)   # short warm-up
-        for group in optimizer.param_groups:
+    def _write_header(self) -> None:
+        (self.out / "config.json").write_text(json.dumps({"model": self.config.to_dict(), "loss_weights": LOSS_WEIGHTS,
+                                                          "args": vars(self.args)}, indent=2))
+        if not self.log_path.exists():
+            with open(self.log_path, "w", newline="") as f:
+                csv.writer(f).writerow(LOG_FIELDS)
+        print(f"{'resuming at step ' + str(self.state['step']) if self.resumed else 'starting'}: {self.config.name}, "
+              f"{sum(p.numel() for p in self.model.parameters()) / 1e6:.2f} M parameters, device {self.info.device}, "
+              f"{self.info.world_size} process(es), batch {self.args.batch} each", flush=True)
+
+    def learning_rate(self) -> float:
+        a = self.args
+        if a.decay_after_minutes and self.state["train_seconds"] / 60 > a.decay_after_minutes:
+            return a.lr * 0.3
+        return a.lr * min(1.0, (self.state["step"] + 1) / 100)   # short warm-up
+
+    def step(self, batch: dict) -> tuple[float, dict]:
+        """One optimisation step; returns the learning rate and the final stage's loss terms."""
+        lr = self.learning_rate()
+        for group in self.optimizer.param_groups:
             group["lr"] = lr
-        t_step = time.time()
-        batch["templates"] = batch["templates"].to(info.device)
+        device = self.info.device
+        batch["templates"] = batch["templates"].to(device)
         for key in ("image", "points", "normals"):
-            batch[key] = batch[key].to(info.device)
-        with autocast_context(info.device, use_amp):
-            outputs = net(batch["image"], batch["templates"])
+            batch[key] = batch[key].to(device)
+        with autocast_context(device, self.use_amp):
+            outputs = self.net(batch["image"], batch["templates"])
         terms = stage_losses(outputs, batch)
         loss = total_loss(terms)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
         else:
             loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
         else:
-            optimizer.step()
-        state["step"] += 1
-        state["samples"] += args.batch * info.world_size
-        state["train_seconds"] += time.time() - t_step
-        final = {k: float(v.detach()) for k, v in terms[-1].items()}
-        window.append(dict(final, loss=float(loss.detach()), data_wait=data_wait, echo=pool.echo))
+            self.optimizer.step()
+        return lr, dict({k: float(v.detach()) for k, v in terms[-1].items()}, loss=float(loss.detach()))
 
-        if state["step"] % args.log_every == 0:
-            means = {k: distributed.all_reduce_mean(float(np.mean([w[k] for w in window])), info) for k in window[0]}
-            if info.is_main:
-                row = dict(means, step=state["step"], train_minutes=round(state["train_seconds"] / 60, 3),
-                           wall_time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), samples=state["samples"],
-                           lr=lr, sec_per_step=round((time.time() - window_start) / len(window), 3))
-                with open(log_path, "a", newline="") as f:
-                    csv.writer(f).writerow([row.get(k, "") for k in log_fields])
-                print(f"step {state['step']:6d}  loss {means['loss']:.5f}  chamfer {means['chamfer']:.5f}  "
-                      f"{row['sec_per_step']:.2f} s/step (data wait {means['data_wait']:.2f}, echo {means['echo']:.1f})", flush=True)
-            window, window_start = [], time.time()
+    def log(self, window: list[dict], lr: float, seconds: float) -> None:
+        means = {k: distributed.all_reduce_mean(float(np.mean([w[k] for w in window])), self.info) for k in window[0]}
+        if not self.info.is_main:
+            return
+        st = self.state
+        row = dict(means, step=st["step"], train_minutes=round(st["train_seconds"] / 60, 3), samples=st["samples"],
+                   wall_time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), lr=lr,
+                   sec_per_step=round(seconds / len(window), 3))
+        with open(self.log_path, "a", newline="") as f:
+            csv.writer(f).writerow([row.get(k, "") for k in LOG_FIELDS])
+        print(f"step {st['step']:6d}  loss {means['loss']:.5f}  chamfer {means['chamfer']:.5f}  {row['sec_per_step']:.2f} "
+              f"s/step (data wait {means['data_wait']:.2f}, echo {means['echo']:.1f})", flush=True)
 
-        now = time.time()
-        out_of_time = now - began > args.minutes * 60 or (args.steps and state["step"] >= args.steps)
-        finished = distributed.any_rank(bool(out_of_time or stop["now"]), info)
-        if info.is_main and (finished or now - last_ckpt > args.checkpoint_minutes * 60):
-            save_checkpoint(out, model, optimizer, state, config)
-            last_ckpt = now
-        if info.is_main and eval_views and (finished or now - last_eval > args.eval_minutes * 60):
-            record_eval()
-            last_eval = time.time()
-        if finished:
-            break
+    def evaluate(self) -> None:
+        scores = heldout_scores(self.model, self.config, self.eval_views, self.info.device)
+        st = self.state
+        with open(self.out / "eval.jsonl", "a") as f:
+            f.write(json.dumps(dict(scores, step=st["step"], train_minutes=st["train_seconds"] / 60,
+                                    wall_time=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))) + "\n")
+        print(f"held-out @ step {st['step']}: " + "  ".join(f"{k} {v:.4f}" for k, v in scores.items()), flush=True)
+
+    def checkpoint(self) -> None:
+        if self.info.is_main:
+            save_checkpoint(self.out, self.model, self.optimizer, self.state, self.config)
+
+    def run(self) -> torch.nn.Module:
+        def request_stop(signum, frame):
+            self.stop_requested = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        a = self.args
+        pool = SamplePool(make_loader(a, self.config, self.info), capacity=max(a.pool, a.batch),
+                          min_fill=min(max(a.pool, a.batch), 4 * a.batch), min_echo=a.min_echo, max_echo=a.max_echo,
+                          seed=a.seed * 1000 + self.info.rank)
+        if self.eval_views and self.state["step"] == 0:
+            self.evaluate()   # the untrained model returns its template: the curve starts at the template's score
+        try:
+            self._loop(pool)
+        finally:
+            # Whatever ended the loop (time, signal, an exception), the progress so far is kept.
+            pool.close()
+            self.checkpoint()
+        distributed.barrier(self.info)
+        distributed.cleanup(self.info)
+        return self.model
+
+    def _loop(self, pool: SamplePool) -> None:
+        a, st = self.args, self.state
+        began = last_ckpt = last_eval = time.time()
+        window, window_start = [], time.time()
+        self.model.train()
+        while True:
+            t_data = time.time()
+            batch = pool.batch(a.batch)
+            data_wait = time.time() - t_data   # > 0 means data-bound even with echoing
+            t_step = time.time()
+            lr, terms = self.step(batch)
+            st["step"] += 1
+            st["samples"] += a.batch * self.info.world_size
+            st["train_seconds"] += time.time() - t_step
+            window.append(dict(terms, data_wait=data_wait, echo=pool.echo))
+            if st["step"] % a.log_every == 0:
+                self.log(window, lr, time.time() - window_start)
+                window, window_start = [], time.time()
+            now = time.time()
+            out_of_time = now - began > a.minutes * 60 or (a.steps and st["step"] >= a.steps)
+            finished = distributed.any_rank(bool(out_of_time or self.stop_requested), self.info)
+            if finished:
+                break   # run() writes the final checkpoint
+            if now - last_ckpt > a.checkpoint_minutes * 60:
+                self.checkpoint()
+                last_ckpt = now
+            if self.eval_views and now - last_eval > a.eval_minutes * 60:
+                self.evaluate()
+                last_eval = time.time()
+        if self.eval_views:
+            self.evaluate()
+
+
+def train(args) -> torch.nn.Module:
+    return Trainer(args).run()
 
 
 def main(argv=None):
