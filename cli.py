@@ -33,7 +33,47 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per picture")
+    artist = parser.add_argument_group("artist options")
+    artist.add_argument("--faces", type=int, default=0, help="target face count (met within 10%%)")
+    artist.add_argument("--quads", action="store_true", help="quad remesh with QuadriFlow")
+    artist.add_argument("--voxel-first", action="store_true", help="voxel remesh before the quad remesh")
+    artist.add_argument("--subdivision", type=int, default=0, choices=range(0, 5), metavar="LEVELS",
+                        help="Subdivision Surface levels, applied by the exporter (0-4)")
+    artist.add_argument("--sharp-angle", type=float, default=60.0, metavar="DEGREES",
+                        help="edges sharper than this stay hard under smooth shading (default 60)")
+    artist.add_argument("--fill-sides", action="store_true",
+                        help="texture the unseen sides with colours grown in from the silhouette")
+    artist.add_argument("--bake", type=int, default=0, metavar="SIZE",
+                        help="bake everything into one SIZE x SIZE texture on a UV unwrap")
+    artist.add_argument("--upright", nargs="?", const="auto", default=None, metavar="DEGREES",
+                        help="stand the object on the ground (y = 0 in glTF), origin at the bottom centre, "
+                             "undoing the camera elevation: the model's estimate, or DEGREES when given")
+    artist.add_argument("--objects", default="largest", choices=("largest", "separate", "joined"),
+                        help="several objects in a picture: the largest only, one object each (in one "
+                             "file), or joined into one")
     return parser
+
+
+def _output_options(args):
+    """The artist options, or None when the arguments are bad (the message is printed)."""
+    import math
+    from .scene.output import OutputOptions
+    from .scene.topology import TopologyOptions
+    if args.faces < 0 or (args.bake and args.bake < 16) or not 0 <= args.sharp_angle <= 180:
+        print(f"{COMMAND}: error: --faces must not be negative, --bake at least 16, --sharp-angle 0-180",
+              file=sys.stderr)
+        return None
+    elevation = None
+    if args.upright not in (None, "auto"):
+        try:
+            elevation = math.radians(float(args.upright))
+        except ValueError:
+            print(f"{COMMAND}: error: --upright takes a camera elevation in degrees", file=sys.stderr)
+            return None
+    topology = TopologyOptions(target_faces=args.faces, quads=args.quads, voxel_first=args.voxel_first,
+                               subdivision=args.subdivision, sharp_angle=math.radians(args.sharp_angle))
+    return OutputOptions(objects=args.objects.upper(), fill_sides=args.fill_sides, bake_size=args.bake,
+                         topology=topology, upright=args.upright is not None, elevation=elevation)
 
 
 def main(argv: list[str]) -> int:
@@ -46,19 +86,26 @@ def main(argv: list[str]) -> int:
         print(f"{COMMAND}: error: --size must be positive, --vertices at least 100, --refine-steps at least 1",
               file=sys.stderr)
         return 2
+    output = _output_options(args)
+    if output is None:
+        return 2
     from .scene import image_source, settings
+    from .scene.bake import BakeError
     from .scene.build import remove_object
     from .scene.export import ExportError, export_object
+    from .scene.topology import TopologyError
     from .scene.reconstruction import ReconstructionRun, RunSettings
     from .worker.client import WorkerError
 
     output_dir = os.path.abspath(args.output_dir)
     os.makedirs(output_dir, exist_ok=True)
     run_settings = RunSettings(size=args.size, template_vertices=args.vertices, refine=not args.no_refine,
-                               refine_steps=args.refine_steps, device=settings.engine_device(args.device))
+                               refine_steps=args.refine_steps, device=settings.engine_device(args.device),
+                               all_objects=output.objects != "LARGEST")
     python = os.path.abspath(args.python) if args.python else None
     client = settings.worker_client(python=python)
-    expected_errors = (WorkerError, image_source.SourceError, ExportError, ValueError, OSError, RuntimeError)
+    expected_errors = (WorkerError, image_source.SourceError, ExportError, BakeError, TopologyError, ValueError,
+                       OSError, RuntimeError)
 
     try:
         client.start()   # once: a worker that cannot start would fail every picture the same way
@@ -80,17 +127,18 @@ def main(argv: list[str]) -> int:
     selection = _Selection(context)
     try:
         for path, run in runs:
-            obj = None
+            built = None
             try:
                 run.wait(timeout=args.timeout)
-                obj = run.build(context, (0.0, 0.0, 0.0)).obj
-                written = export_object(obj, output_dir, run.source.name, args.format)
+                built = run.build(context, (0.0, 0.0, 0.0), output)
+                # Every object of the picture is selected: the exporters write them into one file.
+                written = export_object(built.objects, output_dir, run.source.name, args.format)
                 print(f"{COMMAND}: {path} -> {written}", flush=True)
             except expected_errors as exc:
                 failed += 1
                 _report_failure(path, exc)
             finally:
-                if obj is not None:
+                for obj in (built.objects if built is not None else ()):
                     remove_object(obj)
                 run.cancel()
     finally:

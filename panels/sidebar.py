@@ -2,7 +2,7 @@
 progress of a running reconstruction and the worker's state."""
 import bpy
 
-from ..operators.reconstruct import MESH_FROM_IMAGE_OT_reconstruct
+from ..operators.reconstruct import MESH_FROM_IMAGE_OT_reconstruct, draw_artist_options
 from ..scene import image_source, reconstruction, settings
 
 OPERATOR = MESH_FROM_IMAGE_OT_reconstruct.bl_idname
@@ -74,6 +74,23 @@ class MeshFromImageSidebar:
         col.label(text=f"Last run: {_format_seconds(info.get('last_timing'))}")
 
 
+class ArtistOptionsSidebar:
+    """Objects, topology, texture and placement options, folded away under the main panel."""
+    bl_label = "Artist Options"
+    bl_region_type = 'UI'
+    bl_category = "Mesh"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        options = context.window_manager.operator_properties_last(OPERATOR)
+        if options is None:
+            return
+        layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+        draw_artist_options(layout, options)
+
+
 class MESH_FROM_IMAGE_PT_view3d(MeshFromImageSidebar, bpy.types.Panel):
     bl_idname = "MESH_FROM_IMAGE_PT_view3d"
     bl_space_type = 'VIEW_3D'
@@ -84,6 +101,20 @@ class MESH_FROM_IMAGE_PT_image_editor(MeshFromImageSidebar, bpy.types.Panel):
     bl_space_type = 'IMAGE_EDITOR'
 
 
-classes = (MESH_FROM_IMAGE_PT_view3d, MESH_FROM_IMAGE_PT_image_editor)
+class MESH_FROM_IMAGE_PT_view3d_artist(ArtistOptionsSidebar, bpy.types.Panel):
+    bl_idname = "MESH_FROM_IMAGE_PT_view3d_artist"
+    bl_space_type = 'VIEW_3D'
+    bl_parent_id = MESH_FROM_IMAGE_PT_view3d.bl_idname
+
+
+class MESH_FROM_IMAGE_PT_image_editor_artist(ArtistOptionsSidebar, bpy.types.Panel):
+    bl_idname = "MESH_FROM_IMAGE_PT_image_editor_artist"
+    bl_space_type = 'IMAGE_EDITOR'
+    bl_parent_id = MESH_FROM_IMAGE_PT_image_editor.bl_idname
+
+
+# Parents before their sub-panels.
+classes = (MESH_FROM_IMAGE_PT_view3d, MESH_FROM_IMAGE_PT_image_editor, MESH_FROM_IMAGE_PT_view3d_artist,
+           MESH_FROM_IMAGE_PT_image_editor_artist)
 
 register, unregister = bpy.utils.register_classes_factory(classes)

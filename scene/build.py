@@ -96,6 +96,9 @@ def build_object(context, source: ImageSource, result: dict | list, size: float,
             transforms.append(stand_upright(obj, elevation) if output.upright else Matrix.Identity(4))
             objects.append(obj)
             reports.append(cleanup)
+        if output.bake_size and image not in images_before and image.users == 0:
+            bpy.data.images.remove(image)   # loaded for the bake only; the baked textures replace it
+            image = None
         _place(objects, transforms, Vector(location), output.upright)
         for obj in objects:
             obj.select_set(True)
@@ -104,7 +107,8 @@ def build_object(context, source: ImageSource, result: dict | list, size: float,
         if output.add_camera:
             from .camera import add_reference_camera
             camera = created.add(bpy.data.objects, add_reference_camera(
-                context, objects[0], picture_map, size, transforms[0], image, f"{source.name} camera"))
+                context, objects[0], picture_map, size, transforms[0], image or source.image(),
+                f"{source.name} camera"))
             created.add(bpy.data.cameras, camera.data)
     except Exception:
         created.undo()

@@ -55,11 +55,14 @@ def _write(obj, path: str, fmt: str) -> None:
 
 
 def _write_blend(obj, path: str) -> None:
-    """A .blend holding one scene with just this object, its texture packed inside."""
-    scene = bpy.data.scenes.new(obj.name)
-    images = {n.image for m in obj.data.materials if m for n in m.node_tree.nodes if n.type == 'TEX_IMAGE' and n.image}
+    """A .blend holding one scene with just this object (or these objects), textures packed inside."""
+    objects = obj if isinstance(obj, (list, tuple)) else [obj]
+    scene = bpy.data.scenes.new(objects[0].name)
+    images = {n.image for o in objects for m in o.data.materials if m for n in m.node_tree.nodes
+              if n.type == 'TEX_IMAGE' and n.image}
     try:
-        scene.collection.objects.link(obj)
+        for each in objects:
+            scene.collection.objects.link(each)
         for image in images:
             if image.packed_file is None:
                 image.pack()
@@ -69,7 +72,8 @@ def _write_blend(obj, path: str) -> None:
 
 
 def export_object(obj, output_dir: str, name: str, fmt: str) -> str:
-    """Write `obj` (selected, and the only selected object) as `output_dir/name.<ext>`; returns that path."""
+    """Write `obj` (selected, and the only selected object; or a list of objects, all of them selected and
+    nothing else) as `output_dir/name.<ext>`; returns that path."""
     if fmt not in EXTENSIONS:
         raise ExportError(f"Unknown format '{fmt}'; choose one of {', '.join(FORMATS)}.")
     final_path = os.path.join(output_dir, name + EXTENSIONS[fmt])

@@ -247,3 +247,12 @@ def test_joined_object_is_one_closed_object_with_both_shells(clean_data, two_blo
     co = _arrays(obj)
     gap = np.sort(co[:, 0])
     assert np.diff(gap).max() > 0.1, "two separate shells side by side"
+
+
+def test_artist_options_have_their_sidebar_panels(addon, bpy_module):
+    for name in ("MESH_FROM_IMAGE_PT_view3d_artist", "MESH_FROM_IMAGE_PT_image_editor_artist"):
+        panel = getattr(bpy_module.types, name)
+        assert panel.bl_parent_id.startswith("MESH_FROM_IMAGE_PT_")
+    names = {p.identifier for p in bpy_module.ops.mesh_from_image.reconstruct.get_rna_type().properties}
+    assert {"objects", "fill_sides", "bake", "bake_size", "target_faces", "quads", "voxel_first", "subdivision",
+            "sharp_angle", "upright", "elevation_source", "elevation", "add_camera"} <= names
