@@ -106,7 +106,7 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     if model is not None:
         report("network", 0.0)
         try:
-            vertices, faces = _apply_prior(model, frame, work, m, device)
+            vertices, faces = _apply_prior(model, frame, work, m, device, opts.template_vertices)
             info["model"] = model
         except DependencyError as exc:
             # A missing or damaged weights file must not cost the artist their result.
@@ -155,12 +155,12 @@ def _resolve_model(requested: str, info: dict) -> str | None:
     return requested
 
 
-def _apply_prior(model: str, frame: Frame, work: np.ndarray, m: np.ndarray, device):
+def _apply_prior(model: str, frame: Frame, work: np.ndarray, m: np.ndarray, device, target_vertices: int):
     from . import prior
 
     rgb_grid = frame.sample_grid(work[:, :, :3], NETWORK_GRID)
     mask_grid = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5
-    return prior.apply_prior(model, rgb_grid, mask_grid, device)
+    return prior.apply_prior(model, rgb_grid, mask_grid, device, target_vertices)
 
 
 __all__ = ["reconstruct", "ReconstructionOptions", "Reconstruction", "MeshFromImageError"]
