@@ -1,7 +1,7 @@
 """Operators of the add-on; each module ends with its `classes` tuple and register/unregister pair."""
-from . import reconstruct
+from . import reconstruct, runtime
 
-_MODULES = (reconstruct,)
+_MODULES = (reconstruct, runtime)
 
 
 def register():

@@ -37,14 +37,26 @@ def preferred_device(context=None) -> str:
     return prefs.device if prefs is not None else 'AUTO'
 
 
-def worker_python(context=None) -> str | None:
-    """Interpreter the worker runs in; None means Blender's own Python."""
+def python_preference(context=None) -> str:
+    """The interpreter chosen in the preferences ("Use an existing Python"); empty when none is."""
     prefs = addon_preferences(context)
     path = prefs.python_path.strip() if prefs is not None else ""
-    return bpy.path.abspath(path) if path else None
+    return bpy.path.abspath(path) if path else ""
+
+
+def worker_python(context=None) -> str | None:
+    """Interpreter chosen in the preferences; None means the add-on picks (GPU runtime or bundled wheels)."""
+    return python_preference(context) or None
 
 
 def worker_client(context=None, python: str | None = None):
-    """The shared worker client for the configured interpreter (starting it is the client's business)."""
+    """The shared worker client for the runtime in use (starting it is the client's business).
+
+    python: an interpreter named for this run (the headless command's --python), which then brings its own
+    packages. Otherwise the runtime is chosen in order: the preferences' interpreter, the GPU runtime the add-on
+    installed, Blender's Python with the bundled wheels (scene/runtime.py). A changed choice gets its own client."""
     from ..worker.client import get_client
-    return get_client(python=python if python is not None else worker_python(context))
+    if python is not None:
+        return get_client(python=python)
+    from .runtime import current_runtime
+    return get_client(runtime=current_runtime(context))
