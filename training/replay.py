@@ -22,12 +22,31 @@ from inference.networks.templates import TemplateLevels
 from training.losses import centre_points_depth
 
 
+OUTLINE_POINTS = 256
+
+
 @dataclass
 class Prepared:
     image: np.ndarray        # (4, S, S) network input
     template: TemplateLevels
     points: np.ndarray       # (P, 3), depth-centred
     normals: np.ndarray      # (P, 3)
+    outline: np.ndarray      # (K, 2) frame (x, y) points on the true silhouette's outline
+    outside: np.ndarray      # (S, S) distance (frame units) to the true silhouette, 0 inside
+
+
+def silhouette_targets(mask_true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outline points (a fixed number, so batches stack) and the outside distance field of the true mask."""
+    from scipy import ndimage
+
+    from inference.fit import outline_points
+    from inference.frame import FRAME_HALF_EXTENT
+
+    mask = np.asarray(mask_true, bool)
+    pts = outline_points(mask, max_points=4 * OUTLINE_POINTS)
+    outline = pts[np.linspace(0, len(pts) - 1, OUTLINE_POINTS).astype(int)]
+    cell = 2 * FRAME_HALF_EXTENT / mask.shape[0]
+    return outline.astype(np.float32), (ndimage.distance_transform_edt(~mask) * cell).astype(np.float32)
 
 
 class PrepareSamples:
@@ -50,9 +69,10 @@ class PrepareSamples:
                 self.skipped += 1
                 print(f"skipped a sample whose mask gives no template ({exc}); {self.skipped} so far", flush=True)
                 continue
+            outline, outside = silhouette_targets(np.asarray(s["mask_true"], bool))
             out.append(Prepared(network_image(rgb, mask), template,
                                 centre_points_depth(np.asarray(s["points"], np.float32)),
-                                np.asarray(s["normals"], np.float32)))
+                                np.asarray(s["normals"], np.float32), outline, outside))
         return out
 
 
@@ -61,14 +81,17 @@ def mirror(p: Prepared) -> Prepared:
     flip = np.array([-1.0, 1.0, 1.0], np.float32)
     t = p.template
     template = TemplateLevels([v * flip for v in t.vertices], [f[:, ::-1].copy() for f in t.faces], t.parents)
-    return Prepared(p.image[:, :, ::-1].copy(), template, p.points * flip, p.normals * flip)
+    return Prepared(p.image[:, :, ::-1].copy(), template, p.points * flip, p.normals * flip,
+                    p.outline * flip[:2], p.outside[:, ::-1].copy())
 
 
 def collate(samples: list[Prepared]) -> dict:
     return {"image": torch.from_numpy(np.stack([s.image for s in samples])),
             "templates": pack_templates([s.template for s in samples]),
             "points": torch.from_numpy(np.stack([s.points for s in samples])),
-            "normals": torch.from_numpy(np.stack([s.normals for s in samples]))}
+            "normals": torch.from_numpy(np.stack([s.normals for s in samples])),
+            "outline": torch.from_numpy(np.stack([s.outline for s in samples])),
+            "outside": torch.from_numpy(np.stack([s.outside for s in samples]))[:, None]}
 
 
 class SamplePool:

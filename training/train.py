@@ -46,10 +46,11 @@ def parse_args(argv=None):
                    help="finest template size during training (default: 1000 atlas, 2500 p2m)")
     p.add_argument("--hidden", type=int, default=0, help="network width (0 = architecture default)")
     p.add_argument("--no-local-features", action="store_true", help="AtlasNet-style: global code only")
+    p.add_argument("--smoothing", type=int, default=4, help="AtlasNet-style: offset diffusion steps (see atlasnet.py)")
     p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget of this invocation")
     p.add_argument("--steps", type=int, default=0, help="stop after this many total steps (0 = no limit)")
     p.add_argument("--batch", type=int, default=16, help="batch size per process")
-    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--decay-after-minutes", type=float, default=0.0,
                    help="multiply the learning rate by 0.3 once the run's total training time passes this (0 = never)")
     p.add_argument("--size", type=int, default=128, help="image size (the network grid is 128)")
@@ -124,7 +125,8 @@ def stage_losses(outputs: list[torch.Tensor], batch: dict) -> list[dict]:
             pair = templates.unpool[k - 1]
             prev = outputs[k - 1].detach()
             start = 0.5 * (prev[pair[:, 0]] + prev[pair[:, 1]])
-        terms.append(mesh_losses(pred, start, level, batch["points"], batch["normals"]))
+        terms.append(mesh_losses(pred, start, level, batch["points"], batch["normals"], batch.get("outline"),
+                                 batch.get("outside")))
     return terms
 
 
@@ -174,7 +176,7 @@ def export(args) -> None:
 
 
 LOG_FIELDS = ["step", "train_minutes", "wall_time", "samples", "lr", "sec_per_step", "data_wait", "echo", "loss",
-              "chamfer", "chamfer_pred_to_gt", "chamfer_gt_to_pred", "laplacian", "edge", "normal", "move"]
+              "chamfer", "chamfer_pred_to_gt", "chamfer_gt_to_pred", "silhouette", "laplacian", "edge", "normal", "move"]
 
 
 class Trainer:
@@ -224,7 +226,8 @@ class Trainer:
         a = self.args
         return ModelConfig(arch=a.arch, template=a.template,
                            final_vertices=a.train_vertices or (1000 if a.arch == "atlas" else 2500),
-                           hidden=a.hidden, local_features=not a.no_local_features)
+                           hidden=a.hidden, local_features=not a.no_local_features,
+                           smoothing=a.smoothing if a.arch == "atlas" else 0)
 
     def _write_header(self) -> None:
         (self.out / "config.json").write_text(json.dumps({"model": self.config.to_dict(), "loss_weights": LOSS_WEIGHTS,
@@ -249,7 +252,7 @@ class Trainer:
             group["lr"] = lr
         device = self.info.device
         batch["templates"] = batch["templates"].to(device)
-        for key in ("image", "points", "normals"):
+        for key in ("image", "points", "normals", "outline", "outside"):
             batch[key] = batch[key].to(device)
         with autocast_context(device, self.use_amp):
             outputs = self.net(batch["image"], batch["templates"])

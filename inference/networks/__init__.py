@@ -22,6 +22,7 @@ class ModelConfig:
     hidden: int = 0                # 0 = the architecture's default width
     code_dim: int = 256
     local_features: bool = True    # AtlasNet-style only: pool image features at each point
+    smoothing: int = 0             # AtlasNet-style only: offset diffusion steps at final_vertices density
 
     @property
     def name(self) -> str:
@@ -46,7 +47,8 @@ def build_model(config: ModelConfig):
     if config.arch == "atlas":
         from .atlasnet import AtlasNetPrior
         return AtlasNetPrior(hidden=config.hidden or 256, code_dim=config.code_dim,
-                             local_features=config.local_features)
+                             local_features=config.local_features, smoothing=config.smoothing,
+                             reference_vertices=config.final_vertices)
     raise ValueError(f"unknown architecture '{config.arch}' (choose from {ARCHITECTURES})")
 
 

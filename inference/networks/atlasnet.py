@@ -17,8 +17,13 @@ from .graph import PackedTemplates
 class AtlasNetPrior(nn.Module):
     levels = 1
 
-    def __init__(self, hidden: int = 256, code_dim: int = 256, layers: int = 3, local_features: bool = True):
+    def __init__(self, hidden: int = 256, code_dim: int = 256, layers: int = 3, local_features: bool = True,
+                 smoothing: int = 0, reference_vertices: int = 1000):
         super().__init__()
+        # Offsets are diffused over the mesh `smoothing` times (at `reference_vertices` per mesh; scaled with the
+        # density so the smoothing radius stays the same in frame units). Neighbouring points then cannot
+        # move independently, which is what folds a point-wise prediction into self-intersections.
+        self.smoothing, self.reference_vertices = smoothing, reference_vertices
         self.encoder = ImageEncoder(code_dim=code_dim)
         self.local_features = local_features
         point_dim = 6 + (self.encoder.feature_dim if local_features else 0)
@@ -40,4 +45,13 @@ class AtlasNetPrior(nn.Module):
         h = F.relu(self.point_in(x) + self.code_in(code)[level.batch])
         for layer in self.layers:
             h = h + F.relu(layer(h))
-        return [v + self.out(h).float()]
+        offset = self.out(h).float()
+        if self.smoothing:
+            # A diffusion step's reach is one edge, and edges shrink as 1/sqrt(density): the step count
+            # grows linearly with the vertex count to cover the same distance (radius ~ sqrt(steps) edges).
+            mean_count = sum(level.counts) / len(level.counts)
+            steps = max(1, round(self.smoothing * mean_count / self.reference_vertices))
+            degree = level.degree()
+            for _ in range(steps):
+                offset = 0.5 * (offset + level.neighbour_mean(offset, degree))
+        return [v + offset]

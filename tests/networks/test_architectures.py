@@ -59,3 +59,41 @@ def test_packed_batch_keeps_samples_apart():
     maps = [torch.arange(3, dtype=torch.float32).view(3, 1, 1, 1).expand(3, 1, 8, 8).contiguous()]
     pooled = pool_features(maps, level.vertices, level.batch, level.counts)
     assert torch.allclose(pooled[:, 0], level.batch.float(), atol=1e-5)
+
+
+def test_offset_smoothing_spreads_over_the_same_radius_at_any_density():
+    """A lone offset spike is diffused over about the same distance (frame units) at the training density and at
+    2.5x it, and a uniform offset passes unchanged."""
+    from inference.networks.atlasnet import AtlasNetPrior
+
+    class Spike(torch.nn.Module):
+        def __init__(self, uniform=False):
+            super().__init__()
+            self.uniform = uniform
+
+        def forward(self, h):
+            z = torch.zeros(len(h), 3)
+            if self.uniform:
+                z[:, 0] = 0.01
+            else:
+                z[0, 0] = 1.0
+            return z
+
+    config = ModelConfig(arch="atlas", final_vertices=400, hidden=32, code_dim=32, smoothing=4)
+    model = build_model(config)
+    assert isinstance(model, AtlasNetPrior)
+    images, _ = _batch(config, 1)
+    mask = ellipsoid_sample(0)["mask_true"].numpy()
+    radii = []
+    for density in (400, 1000):
+        packed = pack_templates([build_templates(config, mask, density)])
+        v = packed.levels[0].vertices
+        with torch.no_grad():
+            model.out = Spike()
+            weight = (model(images, packed)[-1] - v)[:, 0]
+            model.out = Spike(uniform=True)
+            uniform = model(images, packed)[-1] - v
+        assert weight[0] < 0.5 and abs(float(weight.sum()) - 1.0) < 0.5       # spread out, mass roughly kept
+        radii.append(float((weight.clamp_min(0) * (v - v[0]).norm(dim=1)).sum() / weight.clamp_min(0).sum()))
+        assert torch.allclose(uniform, torch.tensor([0.01, 0.0, 0.0]).expand_as(uniform), atol=1e-6)
+    assert 0.6 < radii[1] / radii[0] < 1.6, radii
