@@ -51,9 +51,11 @@ def main(argv=None):
             axes[1].plot(em, [e["f@0.05"] for e in evals], "o-", label=f"{name} F@0.05")
             axes[1].plot(em, [e["f@0.02"] for e in evals], "s--", label=f"{name} F@0.02")
             axes[2].plot(em, [e["normal_consistency"] for e in evals], "o-", label=f"{name} normal consistency")
+            if "silhouette_iou" in evals[-1]:
+                axes[2].plot(em, [e.get("silhouette_iou", float("nan")) for e in evals], "s--", label=f"{name} silhouette IoU")
     axes[0].set_title("Chamfer-L1 (frame units)")
     axes[1].set_title("held-out F-score (raw network, no fit)")
-    axes[2].set_title("held-out normal consistency")
+    axes[2].set_title("held-out normal consistency / silhouette IoU")
     for ax in axes:
         ax.set_xlabel("training minutes")
         ax.grid(alpha=0.3)

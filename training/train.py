@@ -152,7 +152,8 @@ def heldout_scores(model, config: ModelConfig, views: list[dict], device) -> dic
             template = build_templates(config, mask)
             image = torch.from_numpy(network_image(rgb, mask))[None].to(device)
             v = model(image, pack_templates([template]).to(device))[-1].float().cpu().numpy()
-            rows.append(score_mesh(v, template.faces[-1], centre_points_depth(view["points"]), view["normals"]))
+            rows.append(score_mesh(v, template.faces[-1], centre_points_depth(np.asarray(view["points"])),
+                                   np.asarray(view["normals"]), mask))
     model.train()
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
