@@ -20,6 +20,8 @@ FACE_TOLERANCE = 0.10
 # QuadriFlow misses its target by up to ~20 % on curved shapes; a second pass with a corrected target
 # lands within tolerance. More passes rarely help and cost seconds each.
 QUADRIFLOW_PASSES = 3
+# Voxel sizes (relative) tried in turn when QuadriFlow refuses a voxel surface.
+VOXEL_SIZE_RETRIES = (1.0, 0.87, 1.13)
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ def apply_topology(obj, options: TopologyOptions, picture_map: PictureMap, size:
         if options.quads:
             target = options.target_faces or len(mesh.polygons) // 2   # quads: half the faces, same detail
             if options.voxel_first:
-                _voxel_remesh(obj, target)
-            _quadriflow(obj, target)
+                _voxel_then_quadriflow(obj, target)
+            else:
+                _quadriflow(obj, target)
             _front_projection_uvs(obj.data, picture_map, size)
         else:
             _reach_face_count(obj, options.target_faces)
@@ -94,13 +97,41 @@ def _quadriflow(obj, target: int) -> None:
         goal = max(8, goal * target / got)
 
 
-def _voxel_remesh(obj, target_faces: int) -> None:
+def _voxel_then_quadriflow(obj, target: int) -> None:
+    """Voxel remesh, then QuadriFlow. A voxel surface can touch itself at single vertices (no edge shows
+    it, but QuadriFlow refuses such a surface); a slightly different voxel size moves those points away,
+    so a refused surface is made again from the original mesh with another size."""
+    original = obj.data
+    for attempt, scale in enumerate(VOXEL_SIZE_RETRIES):
+        obj.data = original.copy()
+        try:
+            _voxel_remesh(obj, target, scale)
+            _quadriflow(obj, target)
+        except TopologyError:
+            failed = obj.data
+            obj.data = original
+            bpy.data.meshes.remove(failed)
+            if attempt == len(VOXEL_SIZE_RETRIES) - 1:
+                raise
+            continue
+        name = original.name
+        bpy.data.meshes.remove(original)
+        obj.data.name = name
+        return
+
+
+def _voxel_remesh(obj, target_faces: int, scale: float = 1.0) -> None:
     """Even, closed voxel surface at about the density the quad remesh will want."""
     mesh = obj.data
     area = sum(p.area for p in mesh.polygons)
-    mesh.remesh_voxel_size = max(1e-4, math.sqrt(area / max(target_faces * 4, 1)))
+    mesh.remesh_voxel_size = scale * max(1e-4, math.sqrt(area / max(target_faces * 4, 1)))
     if 'FINISHED' not in _call_on(obj, bpy.ops.object.voxel_remesh):
         raise TopologyError("The voxel remesh failed.")
+    # QuadriFlow insists on consistent outward normals, which the voxel surface does not promise.
+    report = clean_mesh(obj.data, merge_distance=1e-4 * mesh.remesh_voxel_size)
+    if not report.is_manifold:
+        raise TopologyError(f"The voxel remesh left {report.summary()}; try a larger face count or no voxel "
+                            "remesh.")
 
 
 def _reach_face_count(obj, target: int) -> None:

@@ -256,3 +256,61 @@ def test_artist_options_have_their_sidebar_panels(addon, bpy_module):
     names = {p.identifier for p in bpy_module.ops.mesh_from_image.reconstruct.get_rna_type().properties}
     assert {"objects", "fill_sides", "bake", "bake_size", "target_faces", "quads", "voxel_first", "subdivision",
             "sharp_angle", "upright", "elevation_source", "elevation", "add_camera"} <= names
+
+
+def test_estimated_elevation_from_the_answer_stands_the_object_up(clean_data, blob):
+    """When the engine's info carries `elevation` (radians), Stand Upright uses it unless one is typed."""
+    bpy = clean_data
+    reconstruction = import_module(f"{MODULE}.scene.reconstruction")
+    build = import_module(f"{MODULE}.scene.build")
+    image_source = import_module(f"{MODULE}.scene.image_source")
+    output = import_module(f"{MODULE}.scene.output")
+    _make(bpy, blob)                                   # a real answer for this picture
+    answer = reconstruction._last_answer[1]
+    source = image_source.from_file(str(blob))
+    estimated = build.build_object(bpy.context, source, answer, 1.0, (0, 0, 0),
+                                   output.OutputOptions(upright=True), {"elevation": 0.4})
+    typed = build.build_object(bpy.context, source, answer, 1.0, (0, 0, 0),
+                               output.OutputOptions(upright=True, elevation=0.1), {"elevation": 0.4})
+    level = build.build_object(bpy.context, source, answer, 1.0, (0, 0, 0),
+                               output.OutputOptions(upright=True), {})
+    assert estimated.elevation == pytest.approx(0.4) and typed.elevation == pytest.approx(0.1)
+    assert level.elevation == 0.0
+    # Tilting the object back by the elevation changes its depth-vs-height profile accordingly.
+    assert estimated.obj.dimensions.y > typed.obj.dimensions.y > level.obj.dimensions.y * 0.99
+
+
+def test_several_objects_through_the_modal_code_path(clean_data, two_blobs):
+    """The UI drives runs with a timer: the second object's request goes out once the first answer says
+    how many there are, and the run is done only when both are in."""
+    bpy = clean_data
+    reconstruct = import_module(f"{MODULE}.operators.reconstruct")
+    reconstruction = import_module(f"{MODULE}.scene.reconstruction")
+    image_source = import_module(f"{MODULE}.scene.image_source")
+    settings = import_module(f"{MODULE}.scene.settings")
+    output = import_module(f"{MODULE}.scene.output")
+    import time
+    run = reconstruction.ReconstructionRun(image_source.from_file(str(two_blobs)),
+                                           reconstruction.RunSettings(template_vertices=400, refine_steps=11,
+                                                                      all_objects=True),
+                                           settings.worker_client())
+    driver = reconstruct.ModalRun(run)
+    driver.begin(bpy.context)
+    deadline = time.monotonic() + 120
+    while not driver.tick(bpy.context):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    answers = run.answers()
+    assert len(answers) == 2
+    assert [a["meta"]["info"]["object_count"] for a in answers] == [2, 2]
+    built = run.build(bpy.context, (0, 0, 0), output.OutputOptions(objects="SEPARATE"))
+    assert len(built.objects) == 2
+    widths = sorted(o.dimensions.x for o in built.objects)
+    assert widths[1] / widths[0] == pytest.approx(110 / 50, rel=0.1)
+
+
+def test_voxel_remesh_before_quads(clean_data, blob):
+    obj = _make(clean_data, blob, quads=True, voxel_first=True, target_faces=300)
+    sides = np.array([len(p.vertices) for p in obj.data.polygons])
+    assert abs(len(sides) - 300) <= FACE_TOLERANCE * 300 and (sides == 4).mean() >= 0.95
+    _assert_closed_manifold(obj.data)
