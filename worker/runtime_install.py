@@ -102,7 +102,8 @@ class RuntimeInstall:
         if raw_progress:
             command += ["--progress-bar", "raw"]
         if self.wheel_folder:
-            command += ["--no-index", "--find-links", self.wheel_folder]
+            # Exactly this folder: --isolated also drops find-links and indexes from the user's pip settings.
+            command += ["--isolated", "--no-index", "--find-links", self.wheel_folder]
         else:
             command += ["--index-url", self.index]
         return command + [self.requirement]
