@@ -244,8 +244,9 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
             self.report({'WARNING'}, str(engine_warning))
         if built.cleanup.is_manifold:
             made = ", ".join(f"'{o.name}'" for o in built.objects)
+            standing = f", stood up from a {math.degrees(built.elevation):.0f} degree view" if built.elevation else ""
             self.report({'INFO'}, f"Made {made}: {sum(len(o.data.polygons) for o in built.objects)} faces, "
-                                  "watertight")
+                                  f"watertight{standing}")
         else:
             self.report({'WARNING'}, f"Made '{built.obj.name}', but it has {built.cleanup.summary()}")
         return {'FINISHED'}

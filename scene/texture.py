@@ -36,7 +36,7 @@ def write_facing(mesh, view_direction=(0.0, -1.0, 0.0)) -> None:
     attribute.data.foreach_set("value", facing)
 
 
-def _new_image(name: str, rgba_top_down: np.ndarray, like) -> bpy.types.Image:
+def _new_image(name: str, rgba_top_down: np.ndarray) -> bpy.types.Image:
     height, width = rgba_top_down.shape[:2]
     image = bpy.data.images.new(name, width, height, alpha=True)
     image.pixels.foreach_set(np.ascontiguousarray(rgba_top_down[::-1]).ravel())
@@ -60,9 +60,9 @@ def filled_material(name: str, image, mesh) -> tuple[bpy.types.Material, list]:
     grown, blurred = texture_fill.continued_texture(image_pixels(image), uvs, triangles)
     made = []
     try:
-        grown_image = _new_image(f"{name} texture", grown, image)
+        grown_image = _new_image(f"{name} texture", grown)
         made.append(grown_image)
-        blurred_image = _new_image(f"{name} texture (sides)", blurred, image)
+        blurred_image = _new_image(f"{name} texture (sides)", blurred)
         made.append(blurred_image)
         material = image_material(name, grown_image)
     except Exception:

@@ -103,6 +103,14 @@ def test_fill_sides_material_and_grown_texture(clean_data, blob):
     for texture in textures:
         assert texture.inputs["Vector"].links[0].from_node.type == 'UVMAP'
     assert bsdf.inputs["Alpha"].links[0].from_node.type == 'TEX_IMAGE'
+    # No seam can show along the silhouette: every vertex has one UV, shared by all its faces, so front and
+    # back faces meeting at the rim read the same texels.
+    loop_vertex = np.empty(len(obj.data.loops), np.int32)
+    obj.data.loops.foreach_get("vertex_index", loop_vertex)
+    uv = _loop_uvs(obj.data)
+    per_vertex = np.zeros((len(obj.data.vertices), 2))
+    per_vertex[loop_vertex] = uv
+    assert np.abs(per_vertex[loop_vertex] - uv).max() < 1e-6
     facing = obj.data.attributes["mfi_facing"]
     values = np.empty(len(obj.data.vertices), np.float32)
     facing.data.foreach_get("value", values)
@@ -154,6 +162,7 @@ def test_upright_with_typed_elevation_stands_on_the_cursor(clean_data, blob):
     co = _arrays(tilted)
     world = _arrays(tilted, world=True)
     assert tuple(tilted.location) == pytest.approx((0.5, -1.0, 0.25))
+    assert list(tilted.users_collection) == [bpy.context.view_layer.active_layer_collection.collection]
     assert tuple(tilted.rotation_euler) == pytest.approx((0, 0, 0)) and tuple(tilted.scale) == (1, 1, 1)
     assert world[:, 2].min() == pytest.approx(0.25, abs=1e-5), "the lowest point stands on the ground"
     # Origin at the bottom centre.
@@ -165,6 +174,7 @@ def test_upright_with_typed_elevation_stands_on_the_cursor(clean_data, blob):
     offset = co - rotated
     assert np.ptp(offset, axis=0).max() < 1e-4
     assert max(level.dimensions.x, level.dimensions.z) == pytest.approx(2.0, rel=0.05)
+    bpy.context.scene.cursor.location = (0, 0, 0)
 
 
 def test_reference_camera_reproduces_the_picture(clean_data, blob):
