@@ -83,10 +83,11 @@ def _upsample(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     xs = np.clip((np.arange(shape[1]) + 0.5) * w / shape[1] - 0.5, 0, w - 1)
     y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
     y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
-    top = values[y0][:, x0] * (1 - fx) + values[y0][:, x1] * fx
-    bottom = values[y1][:, x0] * (1 - fx) + values[y1][:, x1] * fx
-    return top * (1 - fy) + bottom * fy
+    dtype = values.dtype
+    fy, fx = (ys - y0)[:, None, None].astype(dtype), (xs - x0)[None, :, None].astype(dtype)
+    # Separable: along x on the small image first, then along y (two full-size gathers, not four).
+    across = values[:, x0] * (1 - fx) + values[:, x1] * fx
+    return across[y0] * (1 - fy) + across[y1] * fy
 
 
 def push_pull(values: np.ndarray, known: np.ndarray, stop_level: int = 0):
@@ -110,7 +111,8 @@ def push_pull(values: np.ndarray, known: np.ndarray, stop_level: int = 0):
 
 
 def continued_texture(rgba: np.ndarray, uvs: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(grown, blurred), both float32 RGBA like `rgba` ((H, W, 4), rows top-down, straight alpha, 0..1).
+    """(grown, blurred), float32 RGBA, rows top-down, straight alpha, 0..1: `grown` the size of `rgba`,
+    `blurred` at most WORK_SIZE on its longer side (it holds no detail; the texture node interpolates).
 
     The picture's own alpha is kept where the picture is opaque enough to be trusted; beyond the trusted
     texels alpha is grown in like the colours, so a cut-out's transparent backdrop never punches holes
@@ -130,8 +132,9 @@ def continued_texture(rgba: np.ndarray, uvs: np.ndarray, faces: np.ndarray) -> t
     # Smooth the blurred level once more back up: it must carry colour, not texel edges.
     blurred = _upsample(blurred, (h, w)) if blurred.shape[:2] != (h, w) else blurred
     if factor > 1:
-        grown_full = _upsample(grown, (height, width))
+        # The picture itself where it is trusted, the fill (enlarged) everywhere else.
+        grown_full = _upsample(grown.astype(np.float32), (height, width))
         keep = np.repeat(np.repeat(trusted, factor, 0), factor, 1)[:height, :width]
-        grown = np.where(keep[..., None], rgba, grown_full)
-        blurred = _upsample(blurred, (height, width))
+        grown_full[keep] = rgba[keep]
+        grown = grown_full
     return np.clip(grown, 0, 1).astype(np.float32), np.clip(blurred, 0, 1).astype(np.float32)
