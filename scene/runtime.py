@@ -30,8 +30,12 @@ def package_dir() -> str:
 
 
 def gpu_runtime_dir() -> str:
-    """Where "Install GPU runtime" puts PyTorch: the extension's user folder, which survives updates."""
-    return bpy.utils.extension_path_user(settings.ADDON_PACKAGE, path="runtime")
+    """Where "Install GPU runtime" puts PyTorch: the extension's user folder, which survives updates. Empty when
+    the package is not loaded as an extension (e.g. a legacy add-on folder), which has no such folder."""
+    try:
+        return bpy.utils.extension_path_user(settings.ADDON_PACKAGE, path="runtime")
+    except ValueError:
+        return ""
 
 
 def bundled_site_dirs() -> list[str]:

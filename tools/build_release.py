@@ -113,7 +113,12 @@ def generate_repository(zips: list[Path], repository: Path, blender_ext: str | N
     """Copy the zips into a folder and write its index.json and index.html (`server-generate --html`)."""
     repository.mkdir(parents=True, exist_ok=True)
     for zip_path in zips:
-        shutil.copy2(zip_path, repository / zip_path.name)
+        target = repository / zip_path.name
+        target.unlink(missing_ok=True)
+        try:
+            os.link(zip_path, target)   # zips are hundreds of MB: link where the file system allows it
+        except OSError:
+            shutil.copy2(zip_path, target)
     done = subprocess.run([sys.executable, blender_ext or find_blender_ext(), "server-generate",
                            "--repo-dir", str(repository), "--html"], capture_output=True, text=True)
     if done.returncode != 0:

@@ -64,6 +64,20 @@ def call(operator, **properties) -> str:
         return f"error: {exc}"
 
 
+def check_status_box_probe() -> dict:
+    """The status box's probe runs on a thread: the first call answers at once, a later one has the result."""
+    runtime = addon_module("scene.runtime")
+    started = time.monotonic()
+    _, first = runtime.status()
+    outcome = {"first_call_s": time.monotonic() - started, "first_result": first is not None}
+    result = None
+    while result is None and time.monotonic() - started < 120:
+        time.sleep(0.1)
+        _, result = runtime.status()
+    outcome["result"] = probe_summary(result) if result is not None else None
+    return outcome
+
+
 def check_preferences_interpreter(bpy, bare_python: str) -> dict:
     """'Use an existing Python' refuses a bad path and a Python without torch, keeping the previous choice."""
     settings = addon_module("scene.settings")
@@ -163,6 +177,7 @@ def main() -> int:
         report["package_dir"] = runtime.package_dir()
         report["bundled_site_dirs"] = runtime.bundled_site_dirs()
         report["addon_runtime"] = runtime_summary(runtime.current_runtime())
+        report["status"] = check_status_box_probe()
 
         bundled = choose_runtime("", runtime.gpu_runtime_dir(), runtime.bundled_site_dirs(),
                                  base_python=args.bare_python)

@@ -32,6 +32,12 @@ def test_without_preferences_or_gpu_runtime_the_worker_uses_blenders_python_and_
     assert runtime["paths"][0] == blender_report["bundled_site_dirs"][0]   # before Blender's own site-packages
 
 
+def test_the_status_box_probes_in_the_background_and_finds_the_runtime(blender_report):
+    status = blender_report["status"]
+    assert not status["first_result"] and status["first_call_s"] < 1.0   # drawing never waits for torch
+    assert status["result"]["ok"] and status["result"]["torch"]
+
+
 def test_a_python_without_torch_reconstructs_with_the_bundled_wheels_alone(blender_report):
     probe = blender_report["bare_probe"]
     assert probe["ok"], probe["message"]
