@@ -27,6 +27,8 @@ def bake_to_texture(context, obj, size: int, name: str) -> bpy.types.Image:
     material to show only that image. Returns the image."""
     if size < 16:
         raise BakeError("The baked texture must be at least 16 pixels.")
+    if not hasattr(context.scene, "cycles"):
+        raise BakeError("Baking needs the Cycles render engine: enable it in Preferences › Add-ons.")
     material = obj.active_material
     tree = material.node_tree
     bsdf = next((n for n in tree.nodes if n.type == 'BSDF_PRINCIPLED'), None)
