@@ -68,6 +68,11 @@ class MESH_FROM_IMAGE_OT_install_gpu_runtime(bpy.types.Operator):
         context.window_manager.event_timer_remove(self._timer)
         return _report_install_end(self, install)
 
+    def cancel(self, context):
+        # The preferences window closed: the install goes on in the background; the status box shows its end.
+        if self._timer is not None:
+            context.window_manager.event_timer_remove(self._timer)
+
 
 class MESH_FROM_IMAGE_OT_install_gpu_runtime_from_folder(bpy.types.Operator):
     """Install the GPU runtime from a folder of wheel files (torch and its dependencies), without network"""

@@ -81,6 +81,17 @@ def _dependency_message(python: str, module: str) -> str:
             f"Python interpreter in the add-on preferences.")
 
 
+def _runtime_hint(runtime: Runtime) -> str:
+    """What to do about a missing package when the add-on chose the runtime (not the user's own Python)."""
+    if runtime.kind == "bundled":
+        return (" This copy of the extension brought no usable PyTorch (a zip for another platform, or one built "
+                "without wheels): install the Mesh from Image zip for this platform, or see Preferences › Add-ons › "
+                "Mesh from Image, whose runtime box offers the GPU runtime and your own Python.")
+    if runtime.kind == "gpu":
+        return " The GPU runtime is damaged: install it again or remove it (Preferences › Add-ons › Mesh from Image)."
+    return ""
+
+
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "is still running"
@@ -281,12 +292,13 @@ class WorkerClient:
                     f"check the log {proc.log_path}." + self._quote_log(proc.log_path)))
             if proc.fatal is not None:
                 self._kill(proc)
-                raise WorkerError("dependency", proc.fatal)
+                raise WorkerError("dependency", proc.fatal + _runtime_hint(self.runtime))
             if proc.ready_info is None:
                 code = self._kill(proc)
                 missing = _missing_module(proc.log_path)
                 if missing:
-                    raise WorkerError("dependency", _dependency_message(self.python, missing))
+                    raise WorkerError("dependency", _dependency_message(self.python, missing)
+                                      + _runtime_hint(self.runtime))
                 raise WorkerError("startup", (
                     f"The inference worker {_describe_exit(code)} during start-up (interpreter '{self.python}'). "
                     f"Is it a Python 3.11+ interpreter? Choose another in the add-on preferences."

@@ -109,3 +109,14 @@ def test_a_cancel_before_pip_starts_ends_cancelled_with_nothing_left(tmp_path):
     install.cancel()
     assert install.start().wait(300) == CANCELLED
     assert not os.path.exists(install.staging_dir) and not os.path.exists(tmp_path / "runtime")
+
+
+def test_a_bundled_runtime_without_torch_tells_the_artist_which_zip_or_runtime_fixes_it(bare_python, tmp_path):
+    from worker import WorkerClient, WorkerError
+
+    client = WorkerClient(runtime=Runtime("bundled", bare_python, ()), log_dir=str(tmp_path))
+    with pytest.raises(WorkerError) as err:
+        client.start()
+    assert err.value.kind == "dependency"
+    assert "torch" in str(err.value) and "zip for this platform" in str(err.value)
+    assert client.state == "dead"
