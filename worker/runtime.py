@@ -74,12 +74,13 @@ class Runtime:
         """The environment the worker process starts with."""
         env = dict(os.environ if base_env is None else base_env)
         paths = [package_dir, *self.paths]
-        if self.kind == "interpreter":
+        ours = same_interpreter(self.python)
+        if not ours:
             # Our PYTHONPATH/PYTHONHOME (Blender's) could be built for another Python version.
             env.pop("PYTHONHOME", None)
-        else:
-            if same_interpreter(self.python) and env.get("PYTHONPATH"):
-                paths.append(env["PYTHONPATH"])
+        elif env.get("PYTHONPATH"):
+            paths.append(env["PYTHONPATH"])
+        if self.kind != "interpreter":
             # Blender ignores the user's site-packages (~/.local); so does its worker, or a stray torch there
             # could be imported instead of ours.
             env["PYTHONNOUSERSITE"] = "1"

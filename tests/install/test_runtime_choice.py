@@ -53,11 +53,14 @@ def test_worker_environment_puts_our_folders_first_and_keeps_user_site_out(tmp_p
     bundled = Runtime("bundled", "/blender/python/bin/python3.11", ("/ext/site-packages",))
     env = bundled.env("/ext/mesh_from_image", {"PYTHONPATH": "/inherited", "PYTHONHOME": "/blender/python"})
     assert env["PYTHONPATH"].split(os.pathsep) == ["/ext/mesh_from_image", "/ext/site-packages"]
-    assert env["PYTHONNOUSERSITE"] == "1" and env["PYTHONHOME"] == "/blender/python"
+    assert env["PYTHONNOUSERSITE"] == "1" and "PYTHONHOME" not in env   # not this process's interpreter
     own = Runtime("interpreter", "/opt/conda/bin/python")
     env = own.env("/ext/mesh_from_image", {"PYTHONPATH": "/inherited", "PYTHONHOME": "/blender/python"})
     assert env["PYTHONPATH"] == "/ext/mesh_from_image" and "PYTHONHOME" not in env
     assert "PYTHONNOUSERSITE" not in env
+    this = Runtime("bundled", sys.executable, ("/ext/site-packages",))
+    env = this.env("/ext/mesh_from_image", {"PYTHONPATH": "/inherited"})
+    assert env["PYTHONPATH"].split(os.pathsep) == ["/ext/mesh_from_image", "/ext/site-packages", "/inherited"]
 
 
 def test_probing_something_that_is_not_a_python_says_so(tmp_path):
