@@ -148,6 +148,12 @@ def _mac_compatible(wheel_platform: str, tags: list[str]) -> bool:
     return False
 
 
+def gpu_only_dependencies(wheel: Path, platform: str) -> list[str]:
+    """CUDA/ROCm runtime packages a torch wheel pulls in on the platform: a GPU build (gigabytes), not ours."""
+    return sorted(r.name for r in wheel_dependencies(wheel, platform)
+                  if canonicalize_name(r.name).startswith(("nvidia-", "triton", "pytorch-triton")))
+
+
 def resolve_and_download(requirements: list[Requirement], platform: str, dest: Path,
                          torch_index_url: str | None = None) -> list[Path]:
     """Download the requirements and their dependencies for the platform; return the wheel files used."""
@@ -170,6 +176,10 @@ def resolve_and_download(requirements: list[Requirement], platform: str, dest: P
             if not matching:
                 raise SystemExit(f"No wheel of {requirement} for {platform} was downloaded into {dest}.")
             chosen[key] = matching[-1]
+        if "torch" in chosen and (gpu := gpu_only_dependencies(chosen["torch"], platform)):
+            raise SystemExit(f"{chosen['torch'].name} is a GPU build (it needs {', '.join(gpu[:3])}, ...): the "
+                             f"bundled runtime is the CPU build. Pass --torch-index-url "
+                             f"https://download.pytorch.org/whl/cpu (PyPI's Linux torch is the CUDA build).")
         changed = False
         for wheel in chosen.values():
             for dependency in wheel_dependencies(wheel, platform):

@@ -37,6 +37,15 @@ def test_dependency_markers_are_evaluated_for_the_target_platform_not_this_machi
                       "macos-arm64": ["appnope", "numpy"]}
 
 
+def test_a_cuda_build_of_torch_is_recognised_so_it_is_never_bundled(tmp_path, linux_wheels):
+    cuda = _wheel_with_dependencies(tmp_path, ['nvidia-cublas-cu12==12.8; platform_system == "Linux"',
+                                               'triton==3.5; platform_system == "Linux"', 'filelock'])
+    assert fetch.gpu_only_dependencies(cuda, "linux-x64") == ["nvidia-cublas-cu12", "triton"]
+    assert fetch.gpu_only_dependencies(cuda, "windows-x64") == []
+    cpu_torch = next(linux_wheels.glob("torch-*+cpu-*.whl"))
+    assert fetch.gpu_only_dependencies(cpu_torch, "linux-x64") == []
+
+
 def test_linux_fetch_matches_pips_own_resolver_on_linux(linux_wheels, tmp_path):
     """On a Linux host pip's markers are right for linux-x64, so its resolution is the reference."""
     report = tmp_path / "report.json"
