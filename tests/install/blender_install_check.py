@@ -118,7 +118,10 @@ def check_gpu_runtime(bpy, wheel_folder: str, bare_python: str, image: str, log_
     runtime = addon_module("scene.runtime")
     choose_runtime = addon_module("worker.runtime").choose_runtime
     probe = addon_module("worker.probe").probe
-    outcome = {}
+    outcome = {"online_access": bpy.app.online_access}
+    # Downloading needs Blender's online access (off here, as in a fresh Blender): refused before anything runs.
+    outcome["download_offline"] = call(bpy.ops.mesh_from_image.install_gpu_runtime, build="cu128")
+    outcome["download_offline_left"] = os.path.exists(runtime.gpu_runtime_dir())
     started = time.monotonic()
     outcome["install"] = call(bpy.ops.mesh_from_image.install_gpu_runtime, wheel_folder=wheel_folder)
     outcome["install_s"] = time.monotonic() - started

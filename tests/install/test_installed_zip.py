@@ -65,6 +65,13 @@ def test_a_gpu_runtime_without_torch_is_skipped_with_the_reason(blender_report):
     assert any("has no PyTorch" in why for why in runtime["skipped"])
 
 
+def test_downloading_the_gpu_runtime_is_refused_while_blender_is_offline(blender_report):
+    gpu = blender_report["gpu_runtime"]
+    assert gpu["online_access"] is False
+    assert "Online access is disabled" in gpu["download_offline"] and "folder" in gpu["download_offline"]
+    assert not gpu["download_offline_left"]
+
+
 def test_gpu_runtime_installed_from_a_wheel_folder_comes_first(blender_report):
     gpu = blender_report["gpu_runtime"]
     assert gpu["install"] == "FINISHED"
