@@ -145,7 +145,7 @@ class MESH_FROM_IMAGE_OT_use_existing_python(bpy.types.Operator):
             self.report({'ERROR'}, result.message)
             return {'CANCELLED'}
         prefs.python_path = path
-        runtime.forget_status()
+        runtime.runtime_changed()
         self.report({'INFO'}, f"Using {path}: PyTorch {result.torch} on {result.device_text}.")
         return {'FINISHED'}
 
@@ -162,9 +162,9 @@ class MESH_FROM_IMAGE_OT_clear_python(bpy.types.Operator):
 
     def execute(self, context):
         prefs = settings.addon_preferences(context)
-        if prefs is not None:
+        if prefs is not None and prefs.python_path:
             prefs.python_path = ""
-        runtime.forget_status()
+            runtime.runtime_changed()
         return {'FINISHED'}
 
 

@@ -54,7 +54,7 @@ def current_runtime(context=None) -> runtime_choice.Runtime:
 
 # ---- probing -----------------------------------------------------------------------------------------------
 _status_lock = threading.Lock()
-_status: dict = {"runtime": None, "result": None, "thread": None}
+_status: dict = {"runtime": None, "result": None}   # the runtime last probed (or being probed) and its answer
 
 
 def probe_now(runtime: runtime_choice.Runtime | None = None) -> ProbeResult:
@@ -74,10 +74,8 @@ def status(context=None) -> tuple[runtime_choice.Runtime, ProbeResult | None]:
         if _status["runtime"] == runtime:
             return runtime, _status["result"]
         _status.update(runtime=runtime, result=None)
-        thread = threading.Thread(target=_probe_in_background, args=(runtime,), daemon=True,
-                                  name="mesh-from-image-runtime-probe")
-        _status["thread"] = thread
-    thread.start()
+    threading.Thread(target=_probe_in_background, args=(runtime,), daemon=True,
+                     name="mesh-from-image-runtime-probe").start()
     return runtime, None
 
 
@@ -85,6 +83,15 @@ def forget_status() -> None:
     """Probe again at the next draw (after an install, or when the user asks)."""
     with _status_lock:
         _status.update(runtime=None, result=None)
+
+
+def runtime_changed() -> None:
+    """The user picked another runtime: stop the workers of the old one (the next job starts the new one, and an
+    idle worker would otherwise keep its memory until Blender quits) and probe again."""
+    from ..worker.client import shutdown_all
+
+    shutdown_all()
+    forget_status()
 
 
 def _probe_in_background(runtime) -> None:
