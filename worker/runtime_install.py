@@ -57,7 +57,11 @@ def pip_version(python: str) -> tuple[int, ...] | None:
 
 
 def clean_leftovers(runtime_dir: str) -> None:
-    """Remove what an install killed half-way left beside the runtime folder (never the runtime itself)."""
+    """Tidy what an install killed half-way left beside the runtime folder (never the runtime itself). A swap
+    cut between its two renames left the old runtime as .previous and none in place: it is put back."""
+    previous = runtime_dir + PREVIOUS_SUFFIX
+    if os.path.isdir(previous) and not os.path.isdir(runtime_dir):
+        os.replace(previous, runtime_dir)
     for suffix in (STAGING_SUFFIX, PREVIOUS_SUFFIX):
         shutil.rmtree(runtime_dir + suffix, ignore_errors=True)
 

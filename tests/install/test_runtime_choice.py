@@ -106,6 +106,16 @@ def test_a_failed_gpu_runtime_install_keeps_the_previous_runtime(tmp_path, bare_
     assert not os.path.exists(install.staging_dir)
 
 
+def test_a_swap_cut_between_its_renames_gets_the_old_runtime_back_at_the_next_install(tmp_path):
+    previous = _runtime_folder(tmp_path)
+    previous.rename(tmp_path / "runtime.previous")          # Blender killed after the first rename
+    (tmp_path / "runtime.installing").mkdir()                  # ... with the new one still staged
+    (tmp_path / "wheels").mkdir()
+    assert _install(tmp_path).start().wait(300) == FAILED     # the folder holds no torch
+    assert choose_runtime("", str(tmp_path / "runtime"), []).kind == "gpu"
+    assert not (tmp_path / "runtime.previous").exists() and not (tmp_path / "runtime.installing").exists()
+
+
 def test_a_cancel_before_pip_starts_ends_cancelled_with_nothing_left(tmp_path):
     (tmp_path / "wheels").mkdir()
     install = _install(tmp_path)
