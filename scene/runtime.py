@@ -53,6 +53,7 @@ def current_runtime(context=None) -> runtime_choice.Runtime:
 
 
 # ---- probing -----------------------------------------------------------------------------------------------
+_REDRAW_POLL_S = 0.25
 _status_lock = threading.Lock()
 _status: dict = {"runtime": None, "result": None}   # the runtime last probed (or being probed) and its answer
 
@@ -74,8 +75,10 @@ def status(context=None) -> tuple[runtime_choice.Runtime, ProbeResult | None]:
         if _status["runtime"] == runtime:
             return runtime, _status["result"]
         _status.update(runtime=runtime, result=None)
-    threading.Thread(target=_probe_in_background, args=(runtime,), daemon=True,
-                     name="mesh-from-image-runtime-probe").start()
+    threading.Thread(target=probe_now, args=(runtime,), daemon=True, name="mesh-from-image-runtime-probe").start()
+    if not bpy.app.background and not bpy.app.timers.is_registered(_redraw_when_probed):
+        # Registered here, on the main thread (bpy is not to be called from the probe's thread).
+        bpy.app.timers.register(_redraw_when_probed, first_interval=_REDRAW_POLL_S)
     return runtime, None
 
 
@@ -94,10 +97,14 @@ def runtime_changed() -> None:
     forget_status()
 
 
-def _probe_in_background(runtime) -> None:
-    probe_now(runtime)
-    if not bpy.app.background:
-        bpy.app.timers.register(redraw_preferences, first_interval=0.0)
+def _redraw_when_probed():
+    """Timer: redraw the preferences once the probe has answered (Blender redraws only on events otherwise)."""
+    with _status_lock:
+        waiting = _status["runtime"] is not None and _status["result"] is None
+    if waiting:
+        return _REDRAW_POLL_S
+    redraw_preferences()
+    return None
 
 
 def redraw_preferences():
@@ -157,6 +164,8 @@ def remove_gpu_runtime() -> bool:
 
 def shutdown() -> None:
     """On unregister: stop an install in progress (its staging folder is removed, the runtime kept)."""
+    if bpy.app.timers.is_registered(_redraw_when_probed):
+        bpy.app.timers.unregister(_redraw_when_probed)
     if _install is not None and not _install.finished:
         _install.cancel()
         _install.wait(10)
