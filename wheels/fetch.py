@@ -197,12 +197,21 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def record(platform: str, wheels: list[Path], folder: Path = WHEELS_DIR) -> Path:
-    """Write wheels/<platform>.json: what this platform's zip bundles."""
+def record(platform: str, wheels: list[Path], requirements: list[Requirement], folder: Path = WHEELS_DIR) -> Path:
+    """Write wheels/<platform>.json: what this platform's zip bundles, and the pins it was fetched for."""
     path = folder / f"{platform}.json"
     entries = [{"file": w.name, "size": w.stat().st_size, "sha256": sha256(w)} for w in wheels]
-    path.write_text(json.dumps({"platform": platform, "python": PYTHON_VERSION, "wheels": entries}, indent=1))
+    path.write_text(json.dumps({"platform": platform, "python": PYTHON_VERSION,
+                                "requirements": sorted(str(r) for r in requirements), "wheels": entries}, indent=1))
     return path
+
+
+def is_current(platform: str, requirements: list[Requirement], folder: Path = WHEELS_DIR) -> bool:
+    """Whether the folder holds this platform's complete fetch for exactly these pins."""
+    path = folder / f"{platform}.json"
+    if platform not in recorded_platforms(folder):
+        return False
+    return json.loads(path.read_text()).get("requirements") == sorted(str(r) for r in requirements)
 
 
 def recorded_platforms(folder: Path = WHEELS_DIR) -> dict[str, list[str]]:
@@ -264,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     requirements = read_requirements(args.requirements)
     for platform in args.platform:
         wheels = resolve_and_download(requirements, platform, args.dest, args.torch_index_url)
-        record(platform, wheels, args.dest)
+        record(platform, wheels, requirements, args.dest)
         size = sum(w.stat().st_size for w in wheels) / 1e6
         print(f"{platform}: {len(wheels)} wheels, {size:.0f} MB")
     if args.manifest:

@@ -23,8 +23,8 @@ CACHE = REPO / "dist" / "install-test"     # git-ignored; one built zip kept, ke
 
 @pytest.fixture(scope="session")
 def linux_wheels() -> Path:
-    """wheels/ with the linux-x64 wheels (fetch.py runs only when they are not all there)."""
-    if PLATFORM not in fetch.recorded_platforms():
+    """wheels/ with the linux-x64 wheels (fetch.py runs only when they are missing or fetched for other pins)."""
+    if not fetch.is_current(PLATFORM, fetch.read_requirements(REPO / "requirements.txt")):
         assert fetch.main(["--platform", PLATFORM]) == 0
     return fetch.WHEELS_DIR
 
