@@ -4,6 +4,7 @@ The real dataset renders procedural shapes; these tests are about the networks a
 they use shapes whose silhouette, surface points and normals are exact and cost nothing to make."""
 from __future__ import annotations
 
+import os
 import sys
 import types
 
@@ -55,3 +56,14 @@ def install_fake_dataset() -> None:
     module.ShapeViewDataset = EllipsoidDataset
     module.heldout_views = heldout_views
     sys.modules["training.dataset"] = module
+
+
+def ddp_worker(rank, world, port, out):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
+    install_fake_dataset()
+    from training.train import main
+    model = main(["--out", out, "--arch", "atlas", "--train-vertices", "150", "--hidden", "32", "--batch", "2",
+                    "--workers", "0", "--log-every", "1", "--eval-minutes", "0", "--steps", "3", "--device", "cpu"])
+    # Each rank saw different data; DDP's gradient averaging must still have kept the replicas identical.
+    torch.save({k: v.clone() for k, v in model.state_dict().items()}, os.path.join(out, f"rank{rank}.pt"))

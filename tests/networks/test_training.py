@@ -87,19 +87,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _ddp_worker(rank, world, port, out):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
-    model = _train(["--out", out, "--arch", "atlas", "--train-vertices", "150", "--hidden", "32", "--batch", "2",
-                    "--workers", "0", "--log-every", "1", "--eval-minutes", "0", "--steps", "3", "--device", "cpu"])
-    # Each rank saw different data; DDP's gradient averaging must still have kept the replicas identical.
-    torch.save({k: v.clone() for k, v in model.state_dict().items()}, os.path.join(out, f"rank{rank}.pt"))
-
-
 def test_two_process_gloo_ddp(tmp_path):
     import torch.multiprocessing as mp
     out = str(tmp_path / "ddp")
-    mp.spawn(_ddp_worker, args=(2, _free_port(), out), nprocs=2, join=True)
+    # The worker lives in a plain module: spawned processes cannot import a test module loaded by pytest's importlib mode.
+    from synthetic import ddp_worker
+    mp.spawn(ddp_worker, args=(2, _free_port(), out), nprocs=2, join=True)
     state = torch.load(os.path.join(out, "checkpoint.pt"), weights_only=False)["state"]
     assert state["step"] == 3 and state["samples"] == 3 * 2 * 2   # 2 processes x batch 2 per step
     a, b = (torch.load(os.path.join(out, f"rank{r}.pt")) for r in (0, 1))
