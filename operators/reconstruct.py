@@ -104,7 +104,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
                           items=OBJECT_ITEMS, default='LARGEST')
     fill_sides: BoolProperty(name="Fill Sides", description="Texture the faces the camera did not see with "
                              "the picture's own colours grown in from the silhouette (no backdrop fringe, "
-                             "no streaks on edge-on faces)", default=False)
+                             "no streaks on edge-on faces)", default=True)
     bake: BoolProperty(name="Bake Texture", description="Bake everything into one texture on a UV unwrap "
                        "(for glTF and game engines)", default=False)
     bake_size: IntProperty(name="Texture Size", description="Width and height of the baked texture in pixels",

@@ -45,7 +45,14 @@ def assert_textured_with(obj, image):
     material = obj.active_material
     assert material is not None
     textures = [n for n in material.node_tree.nodes if n.type == 'TEX_IMAGE']
-    assert len(textures) == 1 and textures[0].image == image
+    if len(textures) == 1:                      # Fill Sides off: the picture itself
+        assert textures[0].image == image
+    else:
+        # Fill Sides (the default): the picture with its own colours grown over the backdrop, at the
+        # picture's size, and its blurred version for edge-on faces.
+        assert len(textures) == 2
+        assert any(tuple(t.image.size) == tuple(image.size) for t in textures)
+        assert all(t.image != image for t in textures)
     bsdf = next(n for n in material.node_tree.nodes if n.type == 'BSDF_PRINCIPLED')
     assert bsdf.inputs["Alpha"].is_linked, "the picture's alpha must drive the BSDF alpha"
 
