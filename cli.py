@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--vertices", type=int, default=2500, help="approximate vertex count of the mesh")
     parser.add_argument("--no-refine", action="store_true", help="skip the silhouette refinement")
     parser.add_argument("--refine-steps", type=int, default=150, help="refinement iterations")
+    parser.add_argument("--model", default="none",
+                        help="shape prior: none (inflated silhouette), auto (the shipped learned model) or a model name")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu", "cuda", "mps"),
                         help="where the worker computes")
     parser.add_argument("--python", default=None,
@@ -101,7 +103,7 @@ def main(argv: list[str]) -> int:
     os.makedirs(output_dir, exist_ok=True)
     run_settings = RunSettings(size=args.size, template_vertices=args.vertices, refine=not args.no_refine,
                                refine_steps=args.refine_steps, device=settings.engine_device(args.device),
-                               all_objects=output.objects != "LARGEST")
+                               all_objects=output.objects != "LARGEST", model=args.model)
     python = os.path.abspath(args.python) if args.python else None
     client = settings.worker_client(python=python)
     expected_errors = (WorkerError, image_source.SourceError, ExportError, BakeError, TopologyError, ValueError,

@@ -102,6 +102,10 @@ def orient_outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
     """Watertight mesh of the inflated silhouette with about `target_vertices` vertices, in the evaluation frame."""
     mask = np.asarray(mask_grid, bool)
+    if mask.sum() < 4:
+        from .errors import NoObjectError
+        raise NoObjectError("The object is too small or too thin to build a surface from. Use a larger picture "
+                            "of it, or crop closer around it.")
     field2d = _signed_height(mask, inflation_height(mask))
     probe = 40
     v, _ = _march(field2d, probe)

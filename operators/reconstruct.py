@@ -96,6 +96,12 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
     refine: BoolProperty(name="Refine", description="Fit the surface to the silhouette after the first estimate",
                          default=True)
     refine_steps: IntProperty(name="Steps", description="Refinement iterations", default=150, min=1, max=2000)
+    shape_prior: EnumProperty(
+        name="Shape Prior", default='NONE',
+        items=(('NONE', "Inflated Silhouette", "Training-free: the silhouette inflated into a rounded solid, then fitted"),
+               ('LEARNED', "Learned", "The shipped learned shape prior guesses depth and back from the picture, then "
+                                      "the fit follows the silhouette (falls back to the inflated silhouette when "
+                                      "no weights ship)")))
     device: EnumProperty(name="Device", description="Where the worker computes", items=DEVICE_ITEMS,
                          default='PREFERENCES')
 
@@ -194,6 +200,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         layout.use_property_split = True
         layout.prop(self, "size")
         layout.prop(self, "template_vertices")
+        layout.prop(self, "shape_prior")
         layout.prop(self, "refine")
         row = layout.row()
         row.active = self.refine
@@ -230,7 +237,8 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         choice = settings.preferred_device(context) if self.device == 'PREFERENCES' else self.device
         run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices, refine=self.refine,
                                    refine_steps=self.refine_steps, device=settings.engine_device(choice),
-                                   all_objects=self.objects != 'LARGEST')
+                                   all_objects=self.objects != 'LARGEST',
+                                   model="auto" if self.shape_prior == 'LEARNED' else "none")
         return ReconstructionRun(source, run_settings, settings.worker_client(context))
 
     def _finish(self, context, run) -> set:

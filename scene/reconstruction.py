@@ -34,10 +34,13 @@ class RunSettings:
     device: str = "auto"            # engine device name (see settings.engine_device)
     object_index: int = 0           # which separate object of the picture (largest first)
     all_objects: bool = False       # reconstruct every separate object of the picture, not just one
+    model: str = "none"             # shape prior: "none" (training-free), "auto" (the shipped default) or a name
 
     def engine_options(self) -> dict:
         options = {"template_vertices": int(self.template_vertices), "refine": bool(self.refine),
                    "refine_steps": int(self.refine_steps), "device": self.device}
+        if self.model != "none":
+            options["model"] = self.model
         if self.object_index:   # the default stays out, so earlier answers keep matching the cache
             options["object_index"] = int(self.object_index)
         return options

@@ -80,3 +80,11 @@ def test_subdivide_splits_every_face_in_four():
     assert len(f2) == 4 * len(f) and len(v2) == len(v) + len(edges)
     np.testing.assert_allclose(v2[len(v)], v[edges[0]].mean(axis=0), atol=1e-6)
     assert_closed_manifold(v2, f2)
+
+
+def test_a_mask_too_small_for_a_surface_is_a_clear_error():
+    from inference import NoObjectError
+    tiny = np.zeros((128, 128), bool)
+    tiny[60, 60] = True
+    with pytest.raises(NoObjectError, match="too small"):
+        inflation_template(tiny, 2500)
