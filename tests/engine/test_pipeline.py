@@ -96,3 +96,17 @@ def test_each_object_of_a_picture_can_be_reconstructed(fast_options):
     fast_options.object_index = 2
     with pytest.raises(InputError, match="2 separate"):
         reconstruct(img, fast_options)
+
+
+def test_the_shipped_learned_prior_runs_end_to_end(object_png, fast_options):
+    """The weights in the repository load (checksum verified) and give a closed mesh through the fit."""
+    import trimesh
+    from inference import prior
+    model = prior.default_model()
+    assert model is not None, "no weights ship in inference/networks/weights"
+    fast_options.model = "auto"
+    r = reconstruct(object_png, fast_options)
+    assert r.info["model"] == model and "warning" not in r.info
+    mesh = trimesh.Trimesh(r.vertices, r.faces, process=False)
+    assert mesh.is_watertight and mesh.volume > 0
+    assert abs(np.ptp(r.vertices[:, 0]) - 1.0) < 0.05
