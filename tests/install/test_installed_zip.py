@@ -15,8 +15,10 @@ def test_zip_bundles_exactly_the_recorded_wheels_and_no_tooling(linux_zip, linux
     assert wheels == sorted(fetch.recorded_platforms(linux_wheels)[PLATFORM])
     assert any(w.startswith("torch-") and "+cpu" in w for w in wheels)
     assert any(w.startswith("numpy-1.") for w in wheels)   # below 2, like Blender 4.2-5.0's own numpy
-    assert not any(n.startswith(("tests/", "tools/", "training/")) or n.endswith(("fetch.py", ".json"))
-                   for n in names)
+    assert not any(n.startswith(("tests/", "tools/", "training/")) or n.endswith("fetch.py")
+                   or (n.startswith("wheels/") and n.endswith(".json")) for n in names)
+    # The learned prior's weights and their checksum manifest do ship.
+    assert "inference/networks/weights/manifest.json" in names
 
 
 def test_blender_installs_the_zip_and_unpacks_its_wheels(blender_report):
