@@ -153,7 +153,11 @@ class SamplePool:
     def echo(self) -> float:
         return self.drawn / max(self.fresh, 1)
 
-    def close(self):
+    def close(self, timeout: float = 120.0):
         with self._lock:
             self._stop = True
             self._lock.notify_all()
+        # Wait for the filler to finish its current chunk: a daemon thread still inside the loader (torch ops,
+        # DataLoader workers) when the interpreter finalises can break the process's exit (CI saw exit code 120).
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)

@@ -302,8 +302,7 @@ class Trainer:
         def request_stop(signum, frame):
             self.stop_requested = True
 
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         a = self.args
         pool = SamplePool(make_loader(a, self.config, self.info), capacity=max(a.pool, a.batch),
                           min_fill=min(max(a.pool, a.batch), 4 * a.batch), min_echo=a.min_echo, max_echo=a.max_echo,
@@ -316,6 +315,8 @@ class Trainer:
             # Whatever ended the loop (time, signal, an exception), the progress so far is kept.
             pool.close()
             self.checkpoint()
+            for sig, handler in previous.items():   # a caller (tests, a notebook) gets its own handlers back
+                signal.signal(sig, handler)
         distributed.barrier(self.info)
         distributed.cleanup(self.info)
         return self.model
