@@ -96,54 +96,10 @@ def edge_length_spread(vertices: np.ndarray, faces: np.ndarray) -> float:
     return float(lengths.std() / max(lengths.mean(), 1e-12))
 
 
-def self_intersections(vertices: np.ndarray, faces: np.ndarray, eps: float = 1e-9) -> int:
-    """Estimated number of faces that another part of the surface passes through.
-
-    Two triangles that cross always have an edge of one piercing the other, so we test every edge against
-    the nearby faces it does not touch (candidates from a KD-tree of face centres, exact segment-triangle
-    tests) and count the distinct faces involved (pierced faces and the faces of piercing edges)."""
-    v = np.asarray(vertices, np.float64)
-    f = np.asarray(faces, np.int64)
-    e_all = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-    edges, inverse = np.unique(e_all, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    edge_faces = np.stack([np.arange(len(e_all)) % len(f)], axis=1)[:, 0]  # face of each (face, corner) edge
-    centres = v[f].mean(axis=1)
-    face_radius = np.linalg.norm(v[f] - centres[:, None], axis=2).max()
-    a, b = v[edges[:, 0]], v[edges[:, 1]]
-    mid, half = 0.5 * (a + b), 0.5 * np.linalg.norm(b - a, axis=1)
-    tree = cKDTree(centres)
-    hits = tree.query_ball_point(mid, half + face_radius, workers=2)
-    ei = np.repeat(np.arange(len(edges)), [len(h) for h in hits])
-    if len(ei) == 0:
-        return 0
-    fi = np.concatenate([np.asarray(h, np.int64) for h in hits if len(h)])
-    tri = f[fi]
-    shares = (tri == edges[ei, 0:1]).any(axis=1) | (tri == edges[ei, 1:2]).any(axis=1)
-    ei, fi = ei[~shares], fi[~shares]
-    if len(ei) == 0:
-        return 0
-    # Moller-Trumbore with the segment a + t (b - a), 0 < t < 1.
-    p0, p1, p2 = v[f[fi, 0]], v[f[fi, 1]], v[f[fi, 2]]
-    origin, direction = a[ei], b[ei] - a[ei]
-    e1, e2 = p1 - p0, p2 - p0
-    h = np.cross(direction, e2)
-    det = (e1 * h).sum(axis=1)
-    ok = np.abs(det) > eps
-    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
-    s = origin - p0
-    u = inv * (s * h).sum(axis=1)
-    q = np.cross(s, e1)
-    w = inv * (direction * q).sum(axis=1)
-    t = inv * (e2 * q).sum(axis=1)
-    crossing = ok & (u > 0) & (w > 0) & (u + w < 1) & (t > 0) & (t < 1)
-    involved = set(fi[crossing].tolist())
-    edge_owner = {}
-    for k, edge_id in enumerate(inverse):
-        edge_owner.setdefault(int(edge_id), []).append(int(edge_faces[k]))
-    for edge_id in np.unique(ei[crossing]):
-        involved.update(edge_owner[int(edge_id)])
-    return len(involved)
+def self_intersections(vertices: np.ndarray, faces: np.ndarray) -> int:
+    """Number of faces that another part of the surface passes through (see inference.untangle)."""
+    from .untangle import intersecting_faces
+    return int(intersecting_faces(vertices, faces).sum())
 
 
 def mesh_quality(vertices: np.ndarray, faces: np.ndarray) -> dict:

@@ -47,15 +47,18 @@ def fit_grid_size(template_vertices: int) -> int:
 class _Progress:
     """Maps each stage's own 0..1 onto the whole job, so callers see one rising bar."""
     SPAN = {"load": (0.0, 0.05), "mask": (0.05, 0.12), "template": (0.12, 0.2), "network": (0.12, 0.3),
-            "fit": (0.3, 0.97), "finish": (0.97, 1.0)}
+            "fit": (0.3, 0.92), "cleanup": (0.92, 0.97), "finish": (0.97, 1.0)}
 
     def __init__(self, callback):
         self.callback = callback
+        self.last = 0.0
 
     def __call__(self, stage: str, fraction: float):
         if self.callback is not None:
             lo, hi = self.SPAN.get(stage, (0.0, 1.0))
-            self.callback(stage, lo + (hi - lo) * float(np.clip(fraction, 0.0, 1.0)))
+            # max(): a stage's end and the next one's start differ by float rounding, and a bar must never step back.
+            self.last = max(self.last, round(lo + (hi - lo) * float(np.clip(fraction, 0.0, 1.0)), 6))
+            self.callback(stage, self.last)
 
 
 def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=None, progress=None,
@@ -125,6 +128,14 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
         vertices = fit_to_silhouette(vertices, faces, mask_grid, steps=int(opts.refine_steps), device=device,
                                      progress=report)
     timings["fit"] = time.perf_counter() - t
+
+    if opts.untangle:
+        t = time.perf_counter()
+        report("cleanup", 0.0)
+        from .untangle import untangle
+        vertices, untangled = untangle(vertices, faces)
+        info["self_intersections"] = untangled
+        timings["cleanup"] = time.perf_counter() - t
 
     t = time.perf_counter()
     report("finish", 0.0)

@@ -16,6 +16,7 @@ class ReconstructionOptions:
     device: str = "auto"            # auto | cpu | cuda | mps
     model: str = "none"             # learned prior to use ("none" = training-free path)
     object_index: int = 0           # which separate object of the picture, largest first (info["object_count"] says how many)
+    untangle: bool = True           # smooth away self-intersections (inference.untangle) as the last step
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -55,7 +55,7 @@ def test_progress_is_monotonic_and_complete(object_png, fast_options):
     reconstruct(object_png, fast_options, progress=lambda s, f: seen.append((s, f)))
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert {"load", "mask", "template", "fit", "finish"} <= {s for s, _ in seen}
+    assert {"load", "mask", "template", "fit", "cleanup", "finish"} <= {s for s, _ in seen}
 
 
 def test_no_refine_skips_the_fit(object_png, fast_options):
@@ -110,3 +110,12 @@ def test_the_shipped_learned_prior_runs_end_to_end(object_png, fast_options):
     mesh = trimesh.Trimesh(r.vertices, r.faces, process=False)
     assert mesh.is_watertight and mesh.volume > 0
     assert abs(np.ptp(r.vertices[:, 0]) - 1.0) < 0.05
+    # The clean-up leaves no face that another part of the surface passes through.
+    from inference.metrics import self_intersections
+    assert r.info["self_intersections"]["crossing_faces_after"] == 0 == self_intersections(r.vertices, r.faces)
+
+
+def test_the_clean_up_can_be_switched_off(object_png, fast_options):
+    fast_options.untangle = False
+    r = reconstruct(object_png, fast_options)
+    assert "cleanup" not in r.timings and "self_intersections" not in r.info

@@ -1,0 +1,70 @@
+"""Self-intersection detection and the clean-up that removes it (inference.untangle)."""
+import numpy as np
+import pytest
+import trimesh
+
+from inference.metrics import is_watertight, self_intersections
+from inference.untangle import intersecting_faces, untangle
+
+
+def _sphere(subdivisions=3, centre=(0.0, 0.0, 0.0)):
+    m = trimesh.creation.icosphere(subdivisions=subdivisions, radius=0.5)
+    return np.asarray(m.vertices, np.float64) + np.asarray(centre), np.asarray(m.faces, np.int64)
+
+
+def _dented_lens():
+    """A flat closed lens whose top centre is pushed down through its bottom: a local fold, like the ones a
+    point-wise network makes in thin parts."""
+    v, f = _sphere(4)
+    v[:, 2] *= 0.08
+    top = (v[:, 2] > 0) & (np.hypot(v[:, 0], v[:, 1]) < 0.12)
+    v[top, 2] -= 0.12
+    return v, f
+
+
+def test_a_clean_sphere_has_no_crossing_faces():
+    v, f = _sphere()
+    assert not intersecting_faces(v, f).any()
+
+
+def test_two_overlapping_spheres_cross_along_a_ring_and_two_apart_do_not():
+    a, fa = _sphere(3)
+    b, fb = _sphere(3, centre=(0.6, 0.0, 0.0))
+    f = np.concatenate([fa, fb + len(a)])
+    crossing = intersecting_faces(np.concatenate([a, b]), f)
+    assert 20 < crossing.sum() < 0.3 * len(f)
+    # Crossing faces lie where the two surfaces meet (x = 0.3), not elsewhere.
+    centres = np.concatenate([a, b])[f[crossing]].mean(axis=1)
+    assert np.all(np.abs(centres[:, 0] - 0.3) < 0.1)
+    far, _ = _sphere(3, centre=(1.2, 0.0, 0.0))
+    assert not intersecting_faces(np.concatenate([a, far]), f).any()
+
+
+def test_the_dent_is_found_and_a_subset_test_agrees_with_the_full_one():
+    v, f = _dented_lens()
+    full = intersecting_faces(v, f)
+    assert full.sum() > 10
+    everything = intersecting_faces(v, f, subset=np.ones(len(f), bool))
+    assert np.array_equal(full, everything)
+    assert self_intersections(v, f) == full.sum()
+
+
+def test_untangle_removes_the_fold_and_leaves_the_rest_where_it_was():
+    v, f = _dented_lens()
+    before = intersecting_faces(v, f)
+    out, report = untangle(v, f)
+    assert report["crossing_faces_before"] == before.sum() and report["crossing_faces_after"] == 0
+    assert not intersecting_faces(out, f).any()
+    assert is_watertight(f)
+    moved = np.linalg.norm(out - v, axis=1) > 0
+    # Only the neighbourhood of the fold moves: the lens' rim and most of the surface are untouched.
+    assert 0 < moved.sum() < 0.25 * len(v)
+    assert not moved[np.hypot(v[:, 0], v[:, 1]) > 0.3].any()
+    assert out.dtype == v.dtype
+
+
+def test_untangle_is_a_no_op_on_a_clean_mesh():
+    v, f = _sphere()
+    out, report = untangle(v.astype(np.float32), f)
+    assert report == {"crossing_faces_before": 0, "rounds": 0, "crossing_faces_after": 0}
+    assert np.array_equal(out, v.astype(np.float32)) and out.dtype == np.float32
