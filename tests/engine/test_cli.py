@@ -27,6 +27,7 @@ def test_batch_continues_past_bad_inputs(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert [e["status"] for e in report["inputs"]] == ["ok", "error", "error", "ok"]
     assert report["failed"] == 2
+    assert report["inputs"][0]["self_intersections"]["crossing_faces_after"] == 0
     for stem in ("good", "white"):
         mesh = trimesh.load(out / f"{stem}.obj", force="mesh", process=False)
         assert mesh.is_watertight and len(mesh.vertices) > 300
