@@ -27,8 +27,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADDON_ID = "mesh_from_image"
-MODULE = f"bl_ext.dev.{ADDON_ID}"
+sys.path.insert(0, os.path.join(REPO, "tools"))
+from blender_dev import DEV_MODULE as MODULE, enable_from_source  # noqa: E402
 
 ROWS = (
     ("plain object (projection material, smooth shading)", {}),
@@ -51,16 +51,6 @@ SEVERAL_ROWS = (
     ("two objects: one each", dict(objects='SEPARATE')),
     ("two objects: joined", dict(objects='JOINED')),
 )
-
-
-def enable_from_source() -> None:
-    import addon_utils
-    folder = tempfile.mkdtemp(prefix="mesh_from_image_repo_")
-    os.symlink(REPO, os.path.join(folder, ADDON_ID))
-    bpy.context.preferences.extensions.repos.new(name="Dev", module="dev", custom_directory=folder, source='USER')
-    addon_utils.enable(MODULE, default_set=True)
-    if addon_utils.check(MODULE) != (True, True):
-        raise SystemExit("the extension could not be enabled from the source folder")
 
 
 def clear() -> None:
@@ -103,7 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--vertices", type=int, default=2500)
     args = parser.parse_args(argv)
-    enable_from_source()
+    enable_from_source(REPO)
     bpy.context.scene.cursor.location = (0, 0, 0)
     base = dict(template_vertices=args.vertices, refine=True, refine_steps=150, upright=False)
     picture = os.path.abspath(args.image)

@@ -27,6 +27,8 @@ import numpy as np
 from mathutils import Vector
 from PIL import Image
 
+from blender_dev import add_world, denoiser_available
+
 EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 
@@ -40,7 +42,7 @@ def reset_scene(size: int, samples: int) -> bpy.types.Scene:
     scene.cycles.use_adaptive_sampling = True
     scene.cycles.seed = 0                      # fixed noise pattern: the same picture on every run
     scene.cycles.max_bounces = 6
-    scene.cycles.use_denoising = _denoiser_available()
+    scene.cycles.use_denoising = denoiser_available()
     scene.render.resolution_x = scene.render.resolution_y = size
     scene.render.resolution_percentage = 100
     scene.render.film_transparent = True       # RGBA out; the white background is added afterwards
@@ -49,21 +51,8 @@ def reset_scene(size: int, samples: int) -> bpy.types.Scene:
     scene.render.image_settings.color_depth = "8"
     scene.view_settings.view_transform = "Standard"   # keeps the glaze colours saturated, white stays white
 
-    world = bpy.data.worlds.new("World")
-    world.use_nodes = True
-    background = world.node_tree.nodes["Background"]
-    background.inputs["Color"].default_value = (0.8, 0.82, 0.85, 1.0)   # soft, slightly cool sky fill
-    background.inputs["Strength"].default_value = 0.35
-    scene.world = world
+    add_world(scene, (0.8, 0.82, 0.85), 0.35)   # soft, slightly cool sky fill
     return scene
-
-
-def _denoiser_available() -> bool:
-    try:
-        import _cycles
-    except ImportError:
-        return False
-    return bool(getattr(_cycles, "with_openimagedenoise", False))
 
 
 def material(name: str, colour, roughness: float = 0.35, coat: float = 0.0) -> bpy.types.Material:

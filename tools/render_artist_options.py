@@ -32,22 +32,11 @@ from PIL import Image  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import render_preview as preview  # noqa: E402
+from blender_dev import DEV_MODULE as MODULE, enable_from_source  # noqa: E402
 
-ADDON_ID = "mesh_from_image"
-MODULE = f"bl_ext.dev.{ADDON_ID}"
 # Reconstruction options shared by every picture (the artist options differ).
 BASE = dict(template_vertices=2500, refine=True, refine_steps=150)
 WIRE = (0.05, 0.05, 0.05)
-
-
-def enable_from_source() -> None:
-    import addon_utils
-    folder = tempfile.mkdtemp(prefix="mesh_from_image_repo_")
-    os.symlink(REPO, os.path.join(folder, ADDON_ID))
-    bpy.context.preferences.extensions.repos.new(name="Dev", module="dev", custom_directory=folder, source='USER')
-    addon_utils.enable(MODULE, default_set=True)
-    if addon_utils.check(MODULE) != (True, True):
-        raise SystemExit("the extension could not be enabled from the source folder")
 
 
 def clear_objects() -> None:
@@ -131,7 +120,7 @@ def main(argv=None) -> int:
     os.makedirs(args.output_dir, exist_ok=True)
 
     scene = preview.reset_scene(args.size, args.samples)
-    enable_from_source()
+    enable_from_source(REPO)
     cam_data = bpy.data.cameras.new("Camera")
     cam_data.lens, cam_data.sensor_width = preview.LENS_MM, preview.SENSOR_MM
     camera = bpy.data.objects.new("Camera", cam_data)

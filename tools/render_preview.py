@@ -22,6 +22,8 @@ import numpy as np
 from mathutils import Vector
 from PIL import Image
 
+from blender_dev import add_world, denoiser_available
+
 BACKGROUND = (0.80, 0.80, 0.80)     # neutral grey, sRGB
 CLAY = (0.55, 0.55, 0.55)
 # (azimuth, elevation) in degrees: the front (Blender's numpad 1, looking along +Y) and a 3/4 view from the
@@ -40,7 +42,7 @@ def reset_scene(size: int, samples: int) -> bpy.types.Scene:
     scene.cycles.use_adaptive_sampling = True
     scene.cycles.seed = 0
     scene.cycles.max_bounces = 4
-    scene.cycles.use_denoising = _denoiser_available()
+    scene.cycles.use_denoising = denoiser_available()
     scene.render.resolution_x = scene.render.resolution_y = size
     scene.render.resolution_percentage = 100
     scene.render.film_transparent = True          # composited onto the grey afterwards, outside Blender
@@ -48,23 +50,10 @@ def reset_scene(size: int, samples: int) -> bpy.types.Scene:
     scene.render.image_settings.color_mode = "RGBA"
     scene.view_settings.view_transform = "Standard"   # texture colours as they are in the picture
 
-    world = bpy.data.worlds.new("World")
-    world.use_nodes = True
-    background = world.node_tree.nodes["Background"]
-    background.inputs["Color"].default_value = (1.0, 1.0, 1.0, 1.0)
     # Textures from photos carry their own shading: an even, near-unit sky shows them as they are, and a weak
     # key light adds just enough shape.
-    background.inputs["Strength"].default_value = 0.75
-    scene.world = world
+    add_world(scene, (1.0, 1.0, 1.0), 0.75)
     return scene
-
-
-def _denoiser_available() -> bool:
-    try:
-        import _cycles
-    except ImportError:
-        return False
-    return bool(getattr(_cycles, "with_openimagedenoise", False))
 
 
 def import_mesh(path: str) -> list[bpy.types.Object]:
