@@ -109,8 +109,10 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     if model is not None:
         report("network", 0.0)
         try:
-            vertices, faces = _apply_prior(model, frame, work, m, device, opts.template_vertices)
+            vertices, faces, elevation = _apply_prior(model, frame, work, m, device, opts.template_vertices)
             info["model"] = model
+            if elevation is not None:
+                info["elevation"] = elevation   # Blender's Stand Upright uses it unless the artist types one
         except DependencyError as exc:
             # A missing or damaged weights file must not cost the artist their result.
             info["model"] = "none"
@@ -171,7 +173,8 @@ def _apply_prior(model: str, frame: Frame, work: np.ndarray, m: np.ndarray, devi
 
     rgb_grid = frame.sample_grid(work[:, :, :3], NETWORK_GRID)
     mask_grid = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5
-    return prior.apply_prior(model, rgb_grid, mask_grid, device, target_vertices)
+    vertices, faces = prior.apply_prior(model, rgb_grid, mask_grid, device, target_vertices)
+    return vertices, faces, prior.estimate_elevation(model, rgb_grid, mask_grid, device)
 
 
 __all__ = ["reconstruct", "ReconstructionOptions", "Reconstruction", "MeshFromImageError"]

@@ -70,3 +70,23 @@ def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=
         vertices = net(image, packed)[-1].float().cpu().numpy()
     vertices[:, 2] -= 0.5 * (vertices[:, 2].max() + vertices[:, 2].min())
     return vertices.astype(np.float32), template.faces[-1].astype(np.int32)
+
+
+def estimate_elevation(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None) -> float | None:
+    """Camera elevation (radians, positive = looking down) estimated by the model's elevation head, or None
+    when no head was trained for this model."""
+    import torch
+
+    from .networks import network_image
+    from .networks.elevation import image_code
+
+    net = _model(model, device or torch.device("cpu"))
+    head = getattr(net, "elevation_head", None)
+    if head is None:
+        return None
+    mask = _to_network_grid(np.asarray(mask_grid, bool).astype(np.float32), 0) > 0.5
+    rgb = _to_network_grid(np.asarray(rgb_grid, np.float32), 1)
+    dev = next(net.parameters()).device
+    image = torch.from_numpy(network_image(rgb, mask))[None].to(dev)
+    with torch.no_grad():
+        return float(head(image_code(net, image))[0])

@@ -50,12 +50,16 @@ def heldout_views(n_per_family=10, size=32, seed=1234, cache_dir=None):
             for i in range(n_per_family)]
 
 
-def install_fake_dataset() -> None:
-    """Make `training.dataset` resolve to the ellipsoids (in this process)."""
+def install_fake_dataset(monkeypatch=None) -> None:
+    """Make `training.dataset` resolve to the ellipsoids (in this process; until the test ends when given
+    pytest's monkeypatch)."""
     module = types.ModuleType("training.dataset")
     module.ShapeViewDataset = EllipsoidDataset
     module.heldout_views = heldout_views
-    sys.modules["training.dataset"] = module
+    if monkeypatch is not None:
+        monkeypatch.setitem(sys.modules, "training.dataset", module)
+    else:
+        sys.modules["training.dataset"] = module
 
 
 def ddp_worker(rank, world, port, out):

@@ -67,3 +67,39 @@ def test_manifest_lists_checksum_and_config(weights_dir):
     entry = manifest["models"]["tiny"]
     assert len(entry["sha256"]) == 64 and entry["config"]["arch"] == "atlas"
     assert entry["bytes"] == (weights_dir / "tiny.pt").stat().st_size
+
+
+def _saved_head(weights_dir, bias=0.3):
+    from inference.networks.elevation import ElevationHead
+    from inference.networks.weights import save_elevation_head
+    head = ElevationHead(code_dim=CONFIG.code_dim)
+    torch.nn.init.zeros_(head.mlp[-1].weight)
+    torch.nn.init.constant_(head.mlp[-1].bias, bias)   # a head that always answers `bias` radians
+    save_elevation_head(head, "tiny", {"note": "test"}, folder=weights_dir)
+
+
+def test_elevation_head_ships_beside_its_model_and_reaches_the_pipeline(weights_dir):
+    from inference import ReconstructionOptions, prior, reconstruct
+    _saved(weights_dir)
+    s = ellipsoid_sample(3, size=32)
+    rgb, mask = s["image"].numpy().transpose(1, 2, 0), s["mask_true"].numpy()
+    assert prior.estimate_elevation("tiny", rgb, mask) is None          # no head trained yet
+    prior._CACHE.clear()
+    _saved_head(weights_dir)
+    assert prior.estimate_elevation("tiny", rgb, mask) == pytest.approx(0.3, abs=1e-3)
+    picture = np.zeros((64, 64, 4), np.float32)
+    picture[16:48, 20:44] = (0.8, 0.3, 0.2, 1.0)
+    r = reconstruct(picture, ReconstructionOptions(template_vertices=300, refine_steps=5, model="tiny", device="cpu"))
+    assert r.info["elevation"] == pytest.approx(0.3, abs=1e-3)
+    # A re-exported model has a new encoder: its old head must not survive in the manifest.
+    _saved(weights_dir)
+    assert "elevation" not in json.loads((weights_dir / "manifest.json").read_text())["models"]["tiny"]
+
+
+def test_damaged_elevation_head_is_reported(weights_dir):
+    _saved(weights_dir)
+    _saved_head(weights_dir)
+    path = weights_dir / "tiny.elevation.pt"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(DependencyError, match="elevation head of 'tiny' is damaged"):
+        load_model("tiny")
