@@ -87,13 +87,15 @@ def _adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
     return a
 
 
-def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 30, rings: int = 2,
-             smoothing: int = 4) -> tuple[np.ndarray, dict]:
+def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, rings: int = 2,
+             smoothing: int = 4, escalate_every: int = 8) -> tuple[np.ndarray, dict]:
     """Smooth the neighbourhood of every self-intersection until none is left (or `max_rounds` pass).
 
     Each round takes the vertices of crossing faces plus `rings` rings around them and moves them halfway to
-    their neighbours' mean `smoothing` times; all other vertices stay exactly where they were. Returns the
-    new vertices (same dtype) and a report: faces crossing before and after, rounds used."""
+    their neighbours' mean `smoothing` times; all other vertices stay exactly where they were. A deep fold
+    (a table top pushed through its own underside) outlasts a small region, so every `escalate_every` rounds
+    the region grows by a ring and the smoothing by its first amount. Returns the new vertices (same dtype)
+    and a report: faces crossing before and after, rounds used."""
     v = np.array(vertices, np.float64, copy=True)
     f = np.asarray(faces, np.int64)
     n = len(v)
@@ -106,9 +108,10 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 30, ring
         rounds += 1
         moving = np.zeros(n, bool)
         moving[f[bad].ravel()] = True
-        for _ in range(rings):
+        level = (rounds - 1) // escalate_every
+        for _ in range(rings + level):
             moving |= (adjacency @ moving.astype(np.float64)) > 0
-        for _ in range(smoothing):
+        for _ in range(smoothing * (1 + level)):
             mean = (adjacency @ v) / degree
             v[moving] += 0.5 * (mean[moving] - v[moving])
         # Pairs of unmoved faces were tested already, so a new crossing involves a face M with a moved vertex.
