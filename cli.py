@@ -28,8 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--vertices", type=int, default=2500, help="approximate vertex count of the mesh")
     parser.add_argument("--no-refine", action="store_true", help="skip the silhouette refinement")
     parser.add_argument("--refine-steps", type=int, default=150, help="refinement iterations")
-    parser.add_argument("--model", default="none",
-                        help="shape prior: none (inflated silhouette), auto (the shipped learned model) or a model name")
+    parser.add_argument("--model", default="auto",
+                        help="shape prior: auto (the shipped learned model, the default), none (inflated silhouette) "
+                             "or a model name")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu", "cuda", "mps"),
                         help="where the worker computes")
     parser.add_argument("--python", default=None,

@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--vertices", type=int, default=2500)
     p.add_argument("--steps", type=int, default=150)
-    p.add_argument("--model", default="none")
+    p.add_argument("--model", default="auto", help="shape prior: auto (the default path), none or a model name")
     p.add_argument("--no-blender", action="store_true")
     args = p.parse_args(argv)
     images = args.images or sorted(x for x in (ROOT / "examples").iterdir() if x.suffix.lower() in (".png", ".jpg"))

@@ -14,7 +14,7 @@ class ReconstructionOptions:
     refine: bool = True             # run the silhouette fit after the template (or network)
     refine_steps: int = 150
     device: str = "auto"            # auto | cpu | cuda | mps
-    model: str = "none"             # learned prior to use ("none" = training-free path)
+    model: str = "auto"             # learned prior: "auto" = the shipped default (training-free when none ships), "none", or a name
     object_index: int = 0           # which separate object of the picture, largest first (info["object_count"] says how many)
     untangle: bool = True           # smooth away self-intersections (inference.untangle) as the last step
 

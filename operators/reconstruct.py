@@ -97,11 +97,12 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
                          default=True)
     refine_steps: IntProperty(name="Steps", description="Refinement iterations", default=150, min=1, max=2000)
     shape_prior: EnumProperty(
-        name="Shape Prior", default='NONE',
-        items=(('NONE', "Inflated Silhouette", "Training-free: the silhouette inflated into a rounded solid, then fitted"),
-               ('LEARNED', "Learned", "The shipped learned shape prior guesses depth and back from the picture, then "
+        name="Shape Prior", default='LEARNED',
+        items=(('LEARNED', "Learned", "The shipped learned shape prior guesses depth and back from the picture, then "
                                       "the fit follows the silhouette (falls back to the inflated silhouette when "
-                                      "no weights ship)")))
+                                      "no weights ship)"),
+               ('NONE', "Inflated Silhouette", "Training-free: the silhouette inflated into a rounded solid, then "
+                                               "fitted (softer, rounder, never surprising)")))
     device: EnumProperty(name="Device", description="Where the worker computes", items=DEVICE_ITEMS,
                          default='PREFERENCES')
 

@@ -34,7 +34,7 @@ class RunSettings:
     device: str = "auto"            # engine device name (see settings.engine_device)
     object_index: int = 0           # which separate object of the picture (largest first)
     all_objects: bool = False       # reconstruct every separate object of the picture, not just one
-    model: str = "none"             # shape prior: "none" (training-free), "auto" (the shipped default) or a name
+    model: str = "auto"             # shape prior: "auto" (the shipped default), "none" (training-free) or a name
 
     def engine_options(self) -> dict:
         options = {"template_vertices": int(self.template_vertices), "refine": bool(self.refine),

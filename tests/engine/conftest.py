@@ -19,4 +19,5 @@ def object_png(tmp_path):
 @pytest.fixture
 def fast_options():
     from inference import ReconstructionOptions
-    return ReconstructionOptions(template_vertices=800, refine_steps=60, device="cpu")
+    # The training-free path: these tests are about the pipeline's mechanics (the learned default has its own).
+    return ReconstructionOptions(template_vertices=800, refine_steps=60, device="cpu", model="none")

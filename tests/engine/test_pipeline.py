@@ -104,6 +104,7 @@ def test_the_shipped_learned_prior_runs_end_to_end(object_png, fast_options):
     from inference import prior
     model = prior.default_model()
     assert model is not None, "no weights ship in inference/networks/weights"
+    assert ReconstructionOptions().model == "auto"     # the learned prior is the default path
     fast_options.model = "auto"
     r = reconstruct(object_png, fast_options)
     assert r.info["model"] == model and "warning" not in r.info
