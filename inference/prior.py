@@ -46,6 +46,19 @@ def _to_network_grid(array: np.ndarray, order: int) -> np.ndarray:
                   anti_aliasing=order > 0)
 
 
+def _network_input(rgb_grid: np.ndarray, mask_grid: np.ndarray, device):
+    """(mask on the network grid, (1, 4, R, R) network image on `device`) for one picture."""
+    import torch
+
+    from .networks import network_image
+
+    mask = _to_network_grid(np.asarray(mask_grid, bool).astype(np.float32), 0) > 0.5
+    if not mask.any():
+        raise InputError("The mask is empty: there is no object to reconstruct.")
+    rgb = _to_network_grid(np.asarray(rgb_grid, np.float32), 1)
+    return mask, torch.from_numpy(network_image(rgb, mask))[None].to(device)
+
+
 def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None, target_vertices: int = 2500):
     """Closed mesh (vertices float32 (N, 3), faces int32 (M, 3)) predicted by `model` for one picture.
 
@@ -54,18 +67,14 @@ def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=
     so any density works); the Pixel2Mesh-style models always refine their own 3-level hierarchy."""
     import torch
 
-    from .networks import build_template_for_inference, network_image
+    from .networks import build_template_for_inference
     from .networks.graph import pack_templates
 
-    mask = _to_network_grid(np.asarray(mask_grid, bool).astype(np.float32), 0) > 0.5
-    if not mask.any():
-        raise InputError("The mask is empty: there is no object to reconstruct.")
-    rgb = _to_network_grid(np.asarray(rgb_grid, np.float32), 1)
     net = _model(model, device or torch.device("cpu"))
-    dev = next(net.parameters()).device
+    mask, image = _network_input(rgb_grid, mask_grid, next(net.parameters()).device)
+    dev = image.device
     template = build_template_for_inference(net.config, mask, target_vertices)
     packed = pack_templates([template]).to(dev)
-    image = torch.from_numpy(network_image(rgb, mask))[None].to(dev)
     with torch.no_grad():
         vertices = net(image, packed)[-1].float().cpu().numpy()
     vertices[:, 2] -= 0.5 * (vertices[:, 2].max() + vertices[:, 2].min())
@@ -77,16 +86,12 @@ def estimate_elevation(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, 
     when no head was trained for this model."""
     import torch
 
-    from .networks import network_image
     from .networks.elevation import image_code
 
     net = _model(model, device or torch.device("cpu"))
     head = getattr(net, "elevation_head", None)
     if head is None:
         return None
-    mask = _to_network_grid(np.asarray(mask_grid, bool).astype(np.float32), 0) > 0.5
-    rgb = _to_network_grid(np.asarray(rgb_grid, np.float32), 1)
-    dev = next(net.parameters()).device
-    image = torch.from_numpy(network_image(rgb, mask))[None].to(dev)
+    _, image = _network_input(rgb_grid, mask_grid, next(net.parameters()).device)
     with torch.no_grad():
         return float(head(image_code(net, image))[0])
