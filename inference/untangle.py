@@ -11,6 +11,8 @@ against the nearby faces it does not touch (candidates from a KD-tree of face ce
 axis-aligned box check, then Moller-Trumbore segment-triangle tests)."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
@@ -88,14 +90,16 @@ def _adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
 
 
 def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, rings: int = 2,
-             smoothing: int = 4, escalate_every: int = 8) -> tuple[np.ndarray, dict]:
+             smoothing: int = 4, escalate_every: int = 8, time_limit: float = 3.0) -> tuple[np.ndarray, dict]:
     """Smooth the neighbourhood of every self-intersection until none is left (or `max_rounds` pass).
 
     Each round takes the vertices of crossing faces plus `rings` rings around them and moves them halfway to
     their neighbours' mean `smoothing` times; all other vertices stay exactly where they were. A deep fold
     (a table top pushed through its own underside) outlasts a small region, so every `escalate_every` rounds
-    the region grows by a ring and the smoothing by its first amount. Returns the new vertices (same dtype)
-    and a report: faces crossing before and after, rounds used."""
+    the region grows by a ring and the smoothing by its first amount. Smoothing a thin sheet can also pull
+    its two sides through each other, so the state with the fewest crossing faces is what comes back, and a
+    badly tangled mesh (an under-trained network's) stops after `time_limit` seconds rather than hold up the
+    artist. Returns the new vertices (same dtype) and a report: faces crossing before and after, rounds used."""
     v = np.array(vertices, np.float64, copy=True)
     f = np.asarray(faces, np.int64)
     n = len(v)
@@ -103,8 +107,10 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
     degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1.0)[:, None]
     bad = intersecting_faces(v, f)
     report = {"crossing_faces_before": int(bad.sum()), "rounds": 0}
+    best, best_count = v.copy(), int(bad.sum())
+    deadline = time.perf_counter() + time_limit
     rounds = 0
-    while bad.any() and rounds < max_rounds:
+    while bad.any() and rounds < max_rounds and time.perf_counter() < deadline:
         rounds += 1
         moving = np.zeros(n, bool)
         moving[f[bad].ravel()] = True
@@ -123,5 +129,7 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
         reach = radius + 2.0 * radius[moved_faces].max()
         distance = cKDTree(v[moving]).query(centres, distance_upper_bound=float(reach.max()))[0]
         bad = intersecting_faces(v, f, subset=distance <= reach)
-    report.update(rounds=rounds, crossing_faces_after=int(bad.sum()))
-    return v.astype(np.asarray(vertices).dtype), report
+        if bad.sum() < best_count:
+            best, best_count = v.copy(), int(bad.sum())
+    report.update(rounds=rounds, crossing_faces_after=best_count)
+    return best.astype(np.asarray(vertices).dtype), report
