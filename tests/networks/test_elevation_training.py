@@ -23,7 +23,8 @@ def test_train_resume_and_export(weights_dir, tmp_path, monkeypatch):
     second = train_elevation.main(common + ["--steps", "60"])                # resumes at step 30
     state = torch.load(tmp_path / "run" / "elevation.pt", weights_only=False)["state"]
     assert state["step"] == 60 and state["samples"] == 60 * 8
-    assert second["mae_deg"] < first["mae_deg"] and second["mae_deg"] < 5.0
+    # Level views: a head that learned anything answers near 0, far better than the constant 20 degrees.
+    assert first["mae_deg"] < 0.5 * first["constant_mae_deg"] and second["mae_deg"] < 5.0
     train_elevation.main(common + ["--export"])
     entry = json.loads((weights_dir / "manifest.json").read_text())["models"]["tiny"]
     assert entry["elevation"]["training"]["step"] == 60
