@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .template import unique_edges
+
 THRESHOLDS = (0.02, 0.05)
 SAMPLES = 10_000
 
@@ -90,8 +92,7 @@ def is_watertight(faces: np.ndarray) -> bool:
 
 def edge_length_spread(vertices: np.ndarray, faces: np.ndarray) -> float:
     """std / mean of the unique edge lengths (0 = perfectly even)."""
-    f = np.asarray(faces)
-    e = np.unique(np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1), axis=0)
+    e = unique_edges(np.asarray(faces))
     lengths = np.linalg.norm(np.asarray(vertices)[e[:, 0]] - np.asarray(vertices)[e[:, 1]], axis=1)
     return float(lengths.std() / max(lengths.mean(), 1e-12))
 

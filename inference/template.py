@@ -178,9 +178,7 @@ def ellipsoid_template(mask_grid: np.ndarray, target_vertices: int = 2500):
 def subdivide(vertices: np.ndarray, faces: np.ndarray):
     """Edge-midpoint unpooling (Pixel2Mesh): one new vertex per edge, each triangle split in four.
     Returns (vertices, faces, edges) where new vertex len(vertices) + i sits on edges[i]."""
-    e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
-    edges, inverse = np.unique(e, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    edges, inverse = unique_edges(faces, return_inverse=True)
     m = len(faces)
     a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
     ab, bc, ca = (len(vertices) + inverse[:m], len(vertices) + inverse[m:2 * m], len(vertices) + inverse[2 * m:])
@@ -190,6 +188,11 @@ def subdivide(vertices: np.ndarray, faces: np.ndarray):
     return new_vertices, new_faces, edges.astype(np.int64)
 
 
-def unique_edges(faces: np.ndarray) -> np.ndarray:
+def unique_edges(faces: np.ndarray, return_inverse: bool = False):
+    """Sorted unique edges (E, 2); with `return_inverse` also, for the edges of faces[:, [0,1]], [1,2], [2,0]
+    stacked in that order (3M), each one's index into them."""
     e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
-    return np.unique(e, axis=0)
+    if not return_inverse:
+        return np.unique(e, axis=0)
+    edges, inverse = np.unique(e, axis=0, return_inverse=True)
+    return edges, inverse.reshape(-1)

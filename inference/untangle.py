@@ -17,12 +17,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-
-def _edges(faces: np.ndarray):
-    """Unique sorted edges and, per (corner, face) edge of `faces`, its index into them."""
-    e_all = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
-    edges, inverse = np.unique(e_all, axis=0, return_inverse=True)
-    return edges, inverse.reshape(-1)
+from .template import unique_edges
 
 
 def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarray | None = None,
@@ -36,7 +31,7 @@ def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarr
     if len(ids) < 2:
         return out
     f = f_all[ids]
-    edges, inverse = _edges(f)
+    edges, inverse = unique_edges(f, return_inverse=True)
     corners = v[f]
     centres = corners.mean(axis=1)
     radius = np.linalg.norm(corners - centres[:, None], axis=2).max(axis=1)
@@ -82,11 +77,9 @@ def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarr
 
 
 def _adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
-    i = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2], faces[:, 1], faces[:, 2], faces[:, 0]])
-    j = np.concatenate([faces[:, 1], faces[:, 2], faces[:, 0], faces[:, 0], faces[:, 1], faces[:, 2]])
-    a = sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
-    a.data[:] = 1.0
-    return a
+    e = unique_edges(faces)
+    i, j = np.concatenate([e[:, 0], e[:, 1]]), np.concatenate([e[:, 1], e[:, 0]])
+    return sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
 
 
 def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, rings: int = 2,
