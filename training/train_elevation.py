@@ -24,6 +24,7 @@ import torch
 from inference.networks import network_image
 from inference.networks.elevation import ElevationHead, image_code
 from inference.networks.weights import load_model, save_elevation_head
+from training.distributed import select_training_device
 from training.train import EVAL_CACHE, autocast_context
 
 CHECKPOINT = "elevation.pt"
@@ -42,6 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--eval-views", type=int, default=2, help="held-out views per family for the score")
     p.add_argument("--export", action="store_true", help="write the head beside the model in the manifest and exit")
     p.add_argument("--force", action="store_true", help="with --export: even if it does not clearly beat the constant")
@@ -55,8 +57,9 @@ def _network_images(samples: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _codes(model, images: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad(), autocast_context(torch.device("cpu"), True):
-        return image_code(model, images).float()
+    device = next(model.parameters()).device
+    with torch.no_grad(), autocast_context(device, True):
+        return image_code(model, images.to(device)).float()
 
 
 def heldout_error(model, head, views_per_family: int) -> dict:
@@ -65,7 +68,7 @@ def heldout_error(model, head, views_per_family: int) -> dict:
     samples = [dict(v, mask=np.asarray(v["mask_true"], np.float32)[None]) for v in views]
     images, truth = _network_images(samples)
     with torch.no_grad():
-        guess = head(_codes(model, images))
+        guess = head(_codes(model, images)).cpu()
     return {"mae_deg": math.degrees(float((guess - truth).abs().mean())),
             "constant_mae_deg": math.degrees(float((CONSTANT_GUESS - truth).abs().mean())), "views": len(views)}
 
@@ -75,14 +78,15 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model = load_model(args.model)
+    device = select_training_device(args.device)
+    model = load_model(args.model, device)
     for p in model.parameters():
         p.requires_grad_(False)
-    head = ElevationHead(code_dim=model.config.code_dim)
+    head = ElevationHead(code_dim=model.config.code_dim).to(device)
     optimizer = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=1e-4)
     state = {"step": 0, "samples": 0, "train_seconds": 0.0}
     if (out / CHECKPOINT).exists():
-        ckpt = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=False)
+        ckpt = torch.load(out / CHECKPOINT, map_location=device, weights_only=False)
         head.load_state_dict(ckpt["head"])
         optimizer.load_state_dict(ckpt["optimizer"])
         state = ckpt["state"]
@@ -114,7 +118,7 @@ def main(argv=None) -> dict:
     head.train()
     for images, truth in loader:
         t = time.time()
-        loss = torch.nn.functional.smooth_l1_loss(head(_codes(model, images)), truth, beta=math.radians(2.0))
+        loss = torch.nn.functional.smooth_l1_loss(head(_codes(model, images)), truth.to(device), beta=math.radians(2.0))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
