@@ -5,7 +5,7 @@ import zlib
 
 import numpy as np
 
-from . import abstract, furniture, household, organic, revolution, vehicles
+from . import abstract, furniture, generic, household, organic, revolution, vehicles
 from .mesh import Shape, shape_from_sdf
 from .parts import Rand
 from .sdf import SDF, union
@@ -41,6 +41,9 @@ FAMILIES: dict = {
     "tool": abstract.tool,
     "extrusion": abstract.extruded,
     "superquadric": abstract.superquadric_family,
+    "creature": generic.creature,
+    "assembly": generic.assembly,
+    "shell": generic.shell,
     "composition": None,   # defined below: it draws from the other training families
 }
 
