@@ -236,9 +236,28 @@ class Trainer:
         if not self.log_path.exists():
             with open(self.log_path, "w", newline="") as f:
                 csv.writer(f).writerow(LOG_FIELDS)
+        elif self.resumed:
+            self._forget_after(self.state["step"])
         print(f"{'resuming at step ' + str(self.state['step']) if self.resumed else 'starting'}: {self.config.name}, "
               f"{sum(p.numel() for p in self.model.parameters()) / 1e6:.2f} M parameters, device {self.info.device}, "
               f"{self.info.world_size} process(es), batch {self.args.batch} each", flush=True)
+
+    def _forget_after(self, step: int) -> None:
+        """Drop log and eval rows written after the checkpoint we resume from: those steps run again, and
+        keeping both copies would draw the curves twice over the same steps."""
+        with open(self.log_path, newline="") as f:
+            rows = list(csv.reader(f))
+        column = rows[0].index("step") if rows else 0
+        kept = rows[:1] + [r for r in rows[1:] if r and int(r[column]) <= step]
+        if len(kept) < len(rows):
+            with open(self.log_path, "w", newline="") as f:
+                csv.writer(f).writerows(kept)
+        evals = self.out / "eval.jsonl"
+        if evals.exists():
+            lines = [l for l in evals.read_text().splitlines() if l.strip()]
+            kept_lines = [l for l in lines if json.loads(l)["step"] <= step]
+            if len(kept_lines) < len(lines):
+                evals.write_text("".join(l + "\n" for l in kept_lines))
 
     def learning_rate(self) -> float:
         a = self.args

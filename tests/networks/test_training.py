@@ -76,9 +76,18 @@ def test_resume_log_and_export(tmp_path):
     with open(out / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
+    # A run killed after logging steps it never checkpointed: resuming redoes them and logs them once.
+    with open(out / "log.csv", "a", newline="") as f:
+        csv.writer(f).writerows([[5] + [""] * 3, [6] + [""] * 3])
+    with open(out / "eval.jsonl", "a") as f:
+        f.write(json.dumps({"step": 4, "f@0.05": 0.5}) + "\n" + json.dumps({"step": 6, "f@0.05": 0.6}) + "\n")
+    _train(common + ["--steps", "6"])
+    with open(out / "log.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [1, 2, 3, 4, 5, 6]
+    assert [json.loads(line)["step"] for line in (out / "eval.jsonl").read_text().splitlines()] == [4]
     _train(["--out", str(out), "--export", "--export-name", "tiny", "--weights-dir", str(tmp_path / "w")])
     manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
-    assert manifest["default"] == "tiny" and manifest["models"]["tiny"]["training"]["steps"] == 4
+    assert manifest["default"] == "tiny" and manifest["models"]["tiny"]["training"]["steps"] == 6
 
 
 def _free_port() -> int:
