@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from training.render import View, random_views, render_views
-from training.shapes import FAMILIES, HELDOUT_FAMILIES, Shape, load_mesh_folder, make_shape, split as shape_split
+from training.shapes import FAMILIES, FAMILY_WEIGHTS, HELDOUT_FAMILIES, Shape, load_mesh_folder, make_shape, split as shape_split
 
 # Bump when shapes or rendering change, so cached evaluation sets are rebuilt.
 GENERATOR_VERSION = 4
@@ -80,7 +80,8 @@ class ShapeViewDataset(IterableDataset):
 
     split: "train" or "heldout" (see `training.shapes.split`). families: restrict to these (default:
     every family of the split). mesh_folder: also draw the user's meshes from this folder (see
-    `training.shapes.load_mesh_folder`); with `families=[]` only those meshes are used.
+    `training.shapes.load_mesh_folder`); with `families=[]` only those meshes are used. Families are drawn
+    in proportion to `training.shapes.FAMILY_WEIGHTS`.
     Each visit to a shape renders `views_per_shape` views in one batch; a visit reuses a cached shape
     with probability `reuse` (shape generation costs about as much as rendering 8 views). Samples go
     through a shuffle buffer so that consecutive samples rarely share a shape. Shards: every
@@ -104,6 +105,8 @@ class ShapeViewDataset(IterableDataset):
         self.seed = seed
         self.views_per_shape = views_per_shape
         self.families = list(families)
+        weights = np.array([FAMILY_WEIGHTS.get(f, 1.0) for f in self.families], dtype=np.float64)
+        self.family_probabilities = weights / weights.sum() if len(weights) else weights
         self.user_shapes: list[Shape] = load_mesh_folder(mesh_folder) if mesh_folder else []
         if not self.families and not self.user_shapes:
             raise ValueError("no families and no user meshes to draw from")
@@ -121,7 +124,7 @@ class ShapeViewDataset(IterableDataset):
         if self.user_shapes and (not self.families or rng.random() < 0.5):
             return self.user_shapes[int(rng.integers(len(self.user_shapes)))]
         while True:
-            family = self.families[int(rng.integers(len(self.families)))]
+            family = self.families[int(rng.choice(len(self.families), p=self.family_probabilities))]
             seed = _draw_seed(family, self.split, rng)
             try:
                 return cache.get((family, seed), lambda: make_shape(family, seed))

@@ -6,8 +6,8 @@
 
 Canonical frame: +y up, front facing +z, bounding box centred at 0 with longest side 1.
 """
-from .catalog import FAMILIES, HELDOUT_FAMILIES, TRAIN_FAMILIES, make_shape, shape_sdf, split
+from .catalog import FAMILIES, FAMILY_WEIGHTS, HELDOUT_FAMILIES, TRAIN_FAMILIES, make_shape, shape_sdf, split
 from .mesh import Shape, load_mesh_folder, normalise, sample_surface
 
-__all__ = ["FAMILIES", "HELDOUT_FAMILIES", "TRAIN_FAMILIES", "Shape", "load_mesh_folder", "make_shape",
+__all__ = ["FAMILIES", "FAMILY_WEIGHTS", "HELDOUT_FAMILIES", "TRAIN_FAMILIES", "Shape", "load_mesh_folder", "make_shape",
            "normalise", "sample_surface", "shape_sdf", "split"]

@@ -44,6 +44,7 @@ FAMILIES: dict = {
     "creature": generic.creature,
     "assembly": generic.assembly,
     "shell": generic.shell,
+    "skeleton": generic.skeleton,
     "composition": None,   # defined below: it draws from the other training families
 }
 
@@ -79,6 +80,10 @@ def composition(r: Rand) -> SDF:
 
 
 FAMILIES["composition"] = composition
+
+# How often the dataset draws each family relative to the others (default 1). The structure-random builders
+# count double: they are what teaches the prior to read a shape it cannot name (see training/shapes/generic.py).
+FAMILY_WEIGHTS = {"composition": 2.0, "creature": 2.0, "assembly": 2.0, "shell": 2.0, "skeleton": 2.0}
 
 # Every seed divisible by this is held out in the training families too.
 HELDOUT_SEED_MODULUS = 10

@@ -245,3 +245,38 @@ def shell(r: Rand) -> SDF:
     sag = (1 - np.cos(span / 2)) * (radius + wall) + 2 * wall
     sheet = SDF(sheet, (-half_x, -length / 2, -sag), (half_x, length / 2, 2 * wall))
     return sheet.rotated(rot_x(r.u(-np.pi / 2, np.pi / 2)) @ rot_y(r.u(0, np.pi)))
+
+
+def skeleton(r: Rand) -> SDF:
+    """Branching frames of thin rods - racks, antlers, branches, wire figures - sometimes with knobs,
+    pads or plates where rods end: parts thinner than a pixel row in depth, which an inflated
+    silhouette makes as deep as they are wide."""
+    radius = r.u(0.012, 0.04)
+    rods = [(np.zeros(3, dtype=np.float32), np.array([0.0, 1.0, 0.0], dtype=np.float32), 0)]
+    parts: list[SDF] = []
+    ends = []
+    budget = r.i(4, 14)
+    while rods and budget > 0:
+        start, direction, depth = rods.pop(0)
+        length = r.u(0.15, 0.5) * (0.8 ** depth)
+        end = start + direction * length
+        parts.append(capsule(start, end, radius * (0.8 ** depth), radius * (0.8 ** (depth + 1))))
+        budget -= 1
+        children = r.i(0, 3) if depth < 3 else 0
+        if children == 0:
+            ends.append((end, direction))
+        for _ in range(children):
+            turn = _unit_vector(direction + r.g.normal(size=3) * r.u(0.3, 1.2))
+            rods.append((end, turn, depth + 1))
+    for end, direction in ends:
+        if r.chance(0.35):
+            kind = r.pick(["knob", "pad", "plate"])
+            if kind == "knob":
+                parts.append(sphere(radius * r.u(1.5, 3.0), end))
+            elif kind == "pad":
+                parts.append(ellipsoid((radius * r.u(2, 5), max(radius * 0.6, MIN_HALF), radius * r.u(2, 5))).moved(end))
+            else:
+                plate = box((r.u(0.05, 0.15), r.u(0.05, 0.15), MIN_HALF))
+                parts.append(plate.rotated(_frame_towards(direction) @ rot_x(np.pi / 2)).moved(end))
+    # No foot disc and a free root direction: a rod standing on a disc is a held-out lamp's stem.
+    return union(*parts, k=radius * r.u(0.0, 1.0)).rotated(rot_z(r.u(-1.5, 1.5)) @ rot_x(r.u(-0.5, 0.5)))
