@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from inference.errors import InputError
 from inference.networks import ModelConfig, build_templates, network_image
 from inference.networks.graph import pack_templates
 from inference.networks.templates import TemplateLevels
@@ -63,9 +64,9 @@ class PrepareSamples:
             rgb = np.asarray(s["image"], np.float32).transpose(1, 2, 0)
             try:
                 template = build_templates(self.config, mask)
-            except (ValueError, RuntimeError) as exc:
-                # A rare augmented mask (a few stray pixels, a sliver) has no meshable inflation. Skipping it
-                # costs one sample; failing would cost the run.
+            except (ValueError, RuntimeError, InputError) as exc:
+                # A rare augmented mask (a few stray pixels, a sliver, a rod seen end-on) has no meshable
+                # inflation. Skipping it costs one sample; failing would cost the run.
                 self.skipped += 1
                 print(f"skipped a sample whose mask gives no template ({exc}); {self.skipped} so far", flush=True)
                 continue

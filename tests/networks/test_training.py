@@ -33,6 +33,20 @@ def test_loss_decreases_on_a_tiny_overfit():
     assert min(history[-5:]) < 0.65 * history[0], history
 
 
+def test_a_sample_whose_mask_is_a_few_pixels_is_skipped_not_fatal():
+    """A thin rod seen end-on can leave an augmented mask of 1-3 pixels, which has no inflation template
+    (NoObjectError); the data loader must drop that sample rather than stop the run."""
+    from inference.networks import ModelConfig
+    from training.replay import PrepareSamples
+
+    config = ModelConfig(arch="atlas", final_vertices=200, hidden=64, code_dim=64)
+    good, speck = ellipsoid_sample(0), ellipsoid_sample(1)
+    speck["mask"] = torch.zeros_like(speck["mask"])
+    speck["mask"][..., 10, 10:12] = 1.0
+    prepare = PrepareSamples(config)
+    assert len(prepare([good, speck])) == 1 and prepare.skipped == 1
+
+
 def test_chamfer_is_zero_for_a_perfect_prediction():
     """Points on the target itself score (almost) nothing, and an offset shows up at its size."""
     from inference.networks.graph import pack_templates
