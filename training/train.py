@@ -34,6 +34,7 @@ from training.losses import LOSS_WEIGHTS, centre_points_depth, mesh_losses, tota
 from training.replay import PrepareSamples, SamplePool
 
 CHECKPOINT = "checkpoint.pt"
+SNAPSHOTS = "snapshots"
 EVAL_CACHE = Path(__file__).resolve().parent / "cache"
 
 
@@ -75,6 +76,11 @@ def parse_args(argv=None):
     p.add_argument("--export-name", default="", help="model name in the manifest (default ARCH-TEMPLATE)")
     p.add_argument("--default", action="store_true", help="with --export: make this the model 'auto' picks")
     p.add_argument("--weights-dir", default="", help="with --export: write here instead of inference/networks/weights")
+    p.add_argument("--snapshots", action="store_true",
+                   help="keep the weights of every checkpoint in OUT/snapshots/ (for --average-since-minutes)")
+    p.add_argument("--average-since-minutes", type=float, default=-1.0,
+                   help="with --export: export the mean of the snapshots taken at or after this many training "
+                        "minutes and the final checkpoint (weight averaging, as in SWA)")
     return p.parse_args(argv)
 
 
@@ -160,6 +166,21 @@ def heldout_scores(model, config: ModelConfig, views: list[dict], device) -> dic
 
 # ----------------------------------------------------------------------------------------------- main
 
+def averaged_weights(out: Path, since_minutes: float, final: dict) -> tuple[dict, list[int]]:
+    """Mean of the model weights in OUT/snapshots/ taken at or after `since_minutes` of training, together
+    with the final checkpoint's, and the steps they come from. Late in a run, at the decayed learning rate,
+    successive weights scatter around a minimum; their mean sits nearer its middle and generalises better
+    than any one of them (Izmailov et al. 2018, stochastic weight averaging)."""
+    members = {final["state"]["step"]: final["model"]}
+    for path in sorted((out / SNAPSHOTS).glob("*.pt")):
+        snap = torch.load(path, map_location="cpu", weights_only=False)
+        if snap["state"]["train_seconds"] / 60 >= since_minutes and snap["config"] == final["config"]:
+            members.setdefault(snap["state"]["step"], snap["model"])
+    steps = sorted(members)
+    mean = {k: sum(members[s][k].double() for s in steps) / len(steps) for k in final["model"]}
+    return {k: v.to(final["model"][k].dtype) for k, v in mean.items()}, steps
+
+
 def export(args) -> None:
     from inference.networks.weights import save_weights
 
@@ -167,10 +188,16 @@ def export(args) -> None:
     ckpt = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=False)
     config = ModelConfig.from_dict(ckpt["config"])
     model = build_model(config)
-    model.load_state_dict(ckpt["model"])
     st = ckpt["state"]
     training = {"run": out.name, "steps": st["step"], "train_minutes": round(st["train_seconds"] / 60, 1),
                 "samples_seen": st.get("samples", 0), "args": st.get("args", {})}
+    if args.average_since_minutes >= 0:
+        weights, steps = averaged_weights(out, args.average_since_minutes, ckpt)
+        model.load_state_dict(weights)
+        training["averaged_steps"] = steps
+        print(f"averaging the weights of steps {', '.join(map(str, steps))}")
+    else:
+        model.load_state_dict(ckpt["model"])
     path = save_weights(model, config, args.export_name or None, training, make_default=args.default,
                         folder=args.weights_dir or None)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) and its manifest entry")
@@ -316,6 +343,11 @@ class Trainer:
     def checkpoint(self) -> None:
         if self.info.is_main:
             save_checkpoint(self.out, self.model, self.optimizer, self.state, self.config)
+            if self.args.snapshots:
+                folder = self.out / SNAPSHOTS
+                folder.mkdir(exist_ok=True)
+                torch.save({"model": self.model.state_dict(), "state": dict(self.state), "config": self.config.to_dict()},
+                           folder / f"step_{self.state['step']:07d}.pt")
 
     def run(self) -> torch.nn.Module:
         def request_stop(signum, frame):
