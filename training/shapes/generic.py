@@ -26,6 +26,13 @@ def _unit_vector(v) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
+def _rotation_about(axis, angle: float) -> np.ndarray:
+    """Rodrigues' rotation by `angle` radians about the unit vector `axis`."""
+    k = _unit_vector(axis)
+    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]], dtype=np.float32)
+    return (np.eye(3, dtype=np.float32) + np.sin(angle) * K + (1 - np.cos(angle)) * K @ K).astype(np.float32)
+
+
 def _frame_towards(direction) -> np.ndarray:
     """A rotation taking local +y to `direction` (for parts built along y)."""
     d = _unit_vector(direction)
@@ -34,9 +41,7 @@ def _frame_towards(direction) -> np.ndarray:
     s, c = float(np.linalg.norm(axis)), float(y @ d)
     if s < 1e-6:
         return np.eye(3, dtype=np.float32) if c > 0 else rot_x(np.pi)
-    k = axis / s
-    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]], dtype=np.float32)
-    return (np.eye(3, dtype=np.float32) + s * K + (1 - c) * K @ K).astype(np.float32)
+    return _rotation_about(axis, float(np.arctan2(s, c)))
 
 
 def _mirror(part: SDF) -> SDF:
@@ -50,11 +55,7 @@ def _appendage(r: Rand, root: np.ndarray, direction: np.ndarray, length: float, 
     kind = r.pick(["limb", "limb", "spike", "paddle", "paddle", "stalk"])
     d = _unit_vector(direction)
     if kind == "limb":
-        bend_axis = _unit_vector(np.cross(d, r.g.normal(size=3)))
-        bend = r.u(-1.0, 1.0)
-        K = np.array([[0, -bend_axis[2], bend_axis[1]], [bend_axis[2], 0, -bend_axis[0]],
-                      [-bend_axis[1], bend_axis[0], 0]])
-        d2 = (np.eye(3) + np.sin(bend) * K + (1 - np.cos(bend)) * K @ K) @ d
+        d2 = _rotation_about(np.cross(d, r.g.normal(size=3)), r.u(-1.0, 1.0)) @ d
         joint = root + d * length * 0.55
         end = joint + d2 * length * 0.5
         return [capsule(root, joint, thick, thick * 0.75), capsule(joint, end, thick * 0.75, thick * r.u(0.4, 0.8))]
