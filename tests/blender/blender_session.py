@@ -121,3 +121,12 @@ def write_blob_png(path: Path, width: int = 160, height: int = 100, colour=(200,
     rgba[inside] = (*colour, 255)
     Image.fromarray(rgba, "RGBA").save(path)
     return path
+
+
+def load_surface(path):
+    """An exported mesh file read back as one trimesh surface with vertices merged by position: glTF splits
+    vertices along UV seams and hard edges, so closure (watertightness) is judged on positions alone."""
+    import trimesh
+    mesh = trimesh.load(path, force="mesh", process=False)
+    mesh.merge_vertices(merge_tex=True, merge_norm=True)
+    return mesh

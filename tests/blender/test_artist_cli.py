@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from blender_session import MODULE, data_snapshot, write_blob_png
+from blender_session import MODULE, data_snapshot, load_surface, write_blob_png
 
 FAST_ARGS = ["--vertices", "400", "--refine-steps", "10"]
 
@@ -13,15 +13,6 @@ FAST_ARGS = ["--vertices", "400", "--refine-steps", "10"]
 def _load(path):
     import trimesh
     return trimesh.load(path, force="mesh", process=True)
-
-
-def _geometry(path):
-    """The surface alone: glTF splits vertices along UV seams (the front projection has one wherever the
-    surface turns away from the camera), so closure is judged with vertices merged by position."""
-    import trimesh
-    mesh = trimesh.load(path, force="mesh", process=False)
-    mesh.merge_vertices(merge_tex=True, merge_norm=True)
-    return mesh
 
 
 def test_faces_bake_size_and_upright_reach_the_glb(clean_data, tmp_path):
@@ -59,7 +50,7 @@ def test_quads_and_joined_objects(clean_data, tmp_path):
                                          "--faces", "300", "--objects", "joined"])
     assert code == 0
     mesh = _load(out / "pair.glb")
-    surface = _geometry(out / "pair.glb")
+    surface = load_surface(out / "pair.glb")
     assert surface.body_count == 2 and surface.is_watertight
     assert abs(len(mesh.faces) - 2 * 300) <= 2 * 30, "300 quads, two triangles each in glTF"
     assert mesh.extents[0] / mesh.extents[1] == pytest.approx((215 - 15) / (85 - 15), rel=0.08)
