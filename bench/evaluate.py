@@ -7,7 +7,8 @@ Methods (all on the same views, from the view's true silhouette on the 128-cell 
 errors are left out and only the shape is compared):
   ellipsoid        an ellipsoid fitted to the silhouette's box (as deep as its shorter side)
   inflation        the Poisson inflation template
-  inflation+fit    the training-free path: inflation, the silhouette fit, then the self-intersection clean-up
+  inflation+fit    the training-free path: inflation, the silhouette fit, then the clean-up (inference.cleanup:
+                   self-intersections out, isotropic remeshing)
   <model>          each shipped network (and each --run checkpoint), raw
   <model>+fit      the same followed by the silhouette fit and the clean-up (what the product runs)
 Scores (inference.metrics): Chamfer-L1, F@0.02, F@0.05, normal consistency, silhouette IoU, plus mesh quality
@@ -39,6 +40,7 @@ def parse_args(argv=None):
     p.add_argument("--run", action="append", default=[], help="also score this training run's latest checkpoint")
     p.add_argument("--no-fit", action="store_true", help="skip the '+fit' variants (faster)")
     p.add_argument("--no-untangle", action="store_true", help="'+fit' variants without the self-intersection clean-up")
+    p.add_argument("--no-remesh", action="store_true", help="'+fit' variants without the isotropic remeshing")
     p.add_argument("--json", default="", help="write results here")
     p.add_argument("--threads", type=int, default=2)
     return p.parse_args(argv)
@@ -72,13 +74,14 @@ def build_methods(args):
     """name -> function(rgb (R,R,3), mask (R,R) bool) -> (vertices, faces), in the order of the table."""
     from inference.fit import fit_to_silhouette
     from inference.template import ellipsoid_template, inflation_template
-    from inference.untangle import untangle
+    from inference.cleanup import clean_up
 
     def with_fit(make):
         def run(rgb, mask):
             v, f = make(rgb, mask)
             v = fit_to_silhouette(v, f, mask, steps=args.fit_steps, device=torch.device("cpu"))
-            return (untangle(v, f)[0] if not args.no_untangle else v), f
+            v, f, _ = clean_up(v, f, args.vertices, untangle=not args.no_untangle, remesh=not args.no_remesh)
+            return v, f
         return run
 
     methods = {"ellipsoid": lambda rgb, mask: ellipsoid_template(mask, args.vertices),

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("-o", "--output", type=Path, help="output file for a single image; its suffix picks the format")
     p.add_argument("--format", choices=FORMATS, default=None, help="mesh format with --output-dir (default glb)")
     p.add_argument("--no-refine", action="store_true", help="skip the silhouette fit")
+    p.add_argument("--no-remesh", action="store_true",
+                   help="keep the template's triangles instead of remeshing them evenly after the fit")
     p.add_argument("--steps", type=int, default=defaults.refine_steps, help="silhouette fit steps")
     p.add_argument("--vertices", type=int, default=defaults.template_vertices, help="approximate vertex count")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--mask applies to a single image")
     targets = _targets(args, parser)
     options = ReconstructionOptions(template_vertices=args.vertices, refine=not args.no_refine,
-                                    refine_steps=args.steps, device=args.device, model=args.model)
+                                    refine_steps=args.steps, device=args.device, model=args.model,
+                                    remesh=not args.no_remesh)
 
     from .export import export
     from .pipeline import reconstruct

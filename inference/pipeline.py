@@ -1,4 +1,5 @@
-"""image -> mask -> frame grid -> template (or learned prior) -> silhouette fit -> mesh with UVs."""
+"""image -> mask -> frame grid -> template (or learned prior) -> silhouette fit -> clean-up (crossings out,
+even triangles) -> mesh with UVs."""
 from __future__ import annotations
 
 import time
@@ -47,7 +48,7 @@ def fit_grid_size(template_vertices: int) -> int:
 class _Progress:
     """Maps each stage's own 0..1 onto the whole job, so callers see one rising bar."""
     SPAN = {"load": (0.0, 0.05), "mask": (0.05, 0.12), "template": (0.12, 0.2), "network": (0.12, 0.3),
-            "fit": (0.3, 0.92), "cleanup": (0.92, 0.97), "finish": (0.97, 1.0)}
+            "fit": (0.3, 0.85), "cleanup": (0.85, 0.97), "finish": (0.97, 1.0)}
 
     def __init__(self, callback):
         self.callback = callback
@@ -131,13 +132,15 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
                                      progress=report)
     timings["fit"] = time.perf_counter() - t
 
-    if opts.untangle:
-        t = time.perf_counter()
+    if opts.untangle or opts.remesh:
+        from .cleanup import clean_up
         report("cleanup", 0.0)
-        from .untangle import untangle
-        vertices, untangled = untangle(vertices, faces)
-        info["self_intersections"] = untangled
-        timings["cleanup"] = time.perf_counter() - t
+        vertices, faces, cleaned = clean_up(vertices, faces, opts.template_vertices, untangle=opts.untangle,
+                                            remesh=opts.remesh, progress=report)
+        if "self_intersections" in cleaned:
+            info["self_intersections"] = cleaned["self_intersections"]
+        info["remeshed"] = cleaned["remeshed"]
+        timings.update({"cleanup" if k == "untangle" else k: v for k, v in cleaned["seconds"].items()})
 
     t = time.perf_counter()
     report("finish", 0.0)

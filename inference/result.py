@@ -16,7 +16,8 @@ class ReconstructionOptions:
     device: str = "auto"            # auto | cpu | cuda | mps
     model: str = "auto"             # learned prior: "auto" = the shipped default (training-free when none ships), "none", or a name
     object_index: int = 0           # which separate object of the picture, largest first (info["object_count"] says how many)
-    untangle: bool = True           # smooth away self-intersections (inference.untangle) as the last step
+    untangle: bool = True           # smooth away self-intersections (inference.untangle)
+    remesh: bool = True             # even out the triangles (inference.remesh) after the fit
 
     def to_dict(self) -> dict:
         return asdict(self)

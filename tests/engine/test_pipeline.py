@@ -120,3 +120,14 @@ def test_the_clean_up_can_be_switched_off(object_png, fast_options):
     fast_options.untangle = False
     r = reconstruct(object_png, fast_options)
     assert "cleanup" not in r.timings and "self_intersections" not in r.info
+
+
+def test_the_output_is_remeshed_to_even_triangles(object_png, fast_options):
+    from inference.metrics import edge_length_spread, is_watertight
+    even = reconstruct(object_png, fast_options)
+    fast_options.remesh = False
+    kept = reconstruct(object_png, fast_options)
+    assert even.info["remeshed"] and not kept.info["remeshed"] and "remesh" not in kept.timings
+    assert is_watertight(even.faces) and even.info["self_intersections"]["crossing_faces_after"] == 0
+    assert edge_length_spread(even.vertices, even.faces) < 0.18 < edge_length_spread(kept.vertices, kept.faces)
+    assert 0.7 * fast_options.template_vertices < len(even.vertices) < 1.3 * fast_options.template_vertices

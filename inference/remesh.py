@@ -1,0 +1,255 @@
+"""Even triangles: isotropic remeshing of a closed mesh (Botsch & Kobbelt 2004), kept on the original surface.
+
+A network deforms a template whose triangles were even on the silhouette; where it pulls the surface deep
+(the sides of a boat, a lamp's shade) the triangles stretch into slivers, and sculpting, subdivision and
+remeshing all behave worse on slivers. Moving vertices alone cannot fix a stretch (an even tiling of a
+stretched region needs more vertices along it), so each round changes the connectivity: split edges longer
+than 4/3 of the target length, collapse edges shorter than 4/5 of it, flip edges towards valence 6, then slide
+every vertex within its tangent plane towards its neighbours' mean and put it back on the original surface
+(closest point). The shape stays the input's, the faces stay closed, manifold and outward-facing.
+
+Splits and flips run on many edges at once, on disjoint faces (an edge changes only if it is the choice of
+both its faces), so they are numpy passes; collapses change the neighbourhoods that the next collapse must
+check, so they run one after another in a Python loop over the short edges."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from .template import unique_edges
+
+SPLIT_ABOVE, COLLAPSE_BELOW = 4.0 / 3.0, 4.0 / 5.0   # relative to the target length, as in Botsch & Kobbelt
+FLIP_CREASE_COS = 0.85     # no flips across a fold sharper than ~32 degrees: a flip there would change the shape
+
+
+def target_edge_length(vertices: np.ndarray, faces: np.ndarray, vertex_count: int) -> float:
+    """Edge length at which equilateral triangles tile this surface with about `vertex_count` vertices
+    (a closed triangle mesh has two faces per vertex)."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    area = 0.5 * np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1).sum()
+    return float(np.sqrt(area / (vertex_count * np.sqrt(3.0) / 2.0)))
+
+
+def _face_edges(faces: np.ndarray):
+    """Unique edges and, per face, the edge index of its sides (f0 f1), (f1 f2), (f2 f0)."""
+    edges, inverse = unique_edges(faces, return_inverse=True)
+    return edges, inverse.reshape(3, -1).T
+
+
+def _split_long(v: np.ndarray, f: np.ndarray, longest: float) -> tuple[np.ndarray, np.ndarray]:
+    for _ in range(32):   # each pass at least halves the longest edge; 32 passes is far more than any mesh needs
+        edges, fe = _face_edges(f)
+        length = np.linalg.norm(v[edges[:, 0]] - v[edges[:, 1]], axis=1)
+        scored = np.where(length[fe] > longest, length[fe], -1.0)
+        if scored.max() < 0:
+            break
+        slot = scored.argmax(axis=1)
+        wants = scored.max(axis=1) > 0
+        pick = fe[np.arange(len(f)), slot]
+        chosen = np.bincount(pick[wants], minlength=len(edges)) == 2   # both faces of the edge chose it
+        new_index = np.full(len(edges), -1)
+        new_index[chosen] = len(v) + np.arange(chosen.sum())
+        v = np.concatenate([v, 0.5 * (v[edges[chosen, 0]] + v[edges[chosen, 1]])])
+        split = wants & chosen[pick]
+        i, k = np.flatnonzero(split), slot[split]
+        a, b, c = f[i, k], f[i, (k + 1) % 3], f[i, (k + 2) % 3]
+        m = new_index[pick[split]]
+        f = np.concatenate([f[~split], np.stack([a, m, c], 1), np.stack([m, b, c], 1)])
+    return v, f
+
+
+def _normals(v: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    n = np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
+    return n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-300)
+
+
+def _collapse_short(v: np.ndarray, f: np.ndarray, shortest: float, longest: float) -> tuple[np.ndarray, np.ndarray]:
+    """Collapse edges shorter than `shortest` to their midpoints, shortest first, one after another (each
+    collapse updates the neighbourhoods the next one checks), unless that would break the manifold, leave an
+    edge longer than `longest` or turn a face over."""
+    edges = unique_edges(f)
+    length = np.linalg.norm(v[edges[:, 0]] - v[edges[:, 1]], axis=1)
+    candidates = np.flatnonzero(length < shortest)
+    if len(candidates) == 0:
+        return v, f
+    n = len(v)
+    neighbours = [set() for _ in range(n)]
+    for a, b in edges.tolist():
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    around = [set() for _ in range(n)]
+    for i, tri in enumerate(f.tolist()):
+        for x in tri:
+            around[x].add(i)
+    f = f.copy()
+    alive = np.ones(len(f), bool)
+    used = np.ones(n, bool)
+    for a, b in edges[candidates[np.argsort(length[candidates])]].tolist():
+        if not (used[a] and used[b]) or b not in neighbours[a]:
+            continue
+        p = 0.5 * (v[a] + v[b])
+        if np.dot(v[a] - v[b], v[a] - v[b]) >= shortest * shortest:
+            continue   # grew since the list was made
+        common = neighbours[a] & neighbours[b]
+        # Link condition: on a closed manifold the edge's two opposite vertices are its only common neighbours;
+        # they lose one edge each and must keep three.
+        if len(common) != 2 or min(len(neighbours[c]) for c in common) <= 3 or len(neighbours[a]) + len(neighbours[b]) < 7:
+            continue
+        ring = list((neighbours[a] | neighbours[b]) - {a, b})
+        if np.einsum("ij,ij->i", v[ring] - p, v[ring] - p).max() > longest * longest:
+            continue
+        shared = around[a] & around[b]
+        kept = list((around[a] | around[b]) - shared)
+        tri = f[kept]
+        before = _normals(v, tri)
+        corners = v[tri]
+        corners[(tri == a) | (tri == b)] = p
+        after = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        after_length = np.linalg.norm(after, axis=1)
+        if after_length.min() < 1e-12 or np.einsum("ij,ij->i", after / after_length[:, None], before).min() < 0.3:
+            continue   # a face would turn over or tilt sharply
+        v[a] = p
+        used[b] = False
+        for i in shared:
+            alive[i] = False
+            for x in f[i].tolist():
+                around[x].discard(i)
+        for i in around[b]:
+            f[i][f[i] == b] = a
+            around[a].add(i)
+        for x in neighbours[b]:
+            neighbours[x].discard(b)
+            if x != a:
+                neighbours[x].add(a)
+                neighbours[a].add(x)
+        neighbours[a].discard(b)
+        neighbours[b] = set()
+        around[b] = set()
+    index = np.cumsum(used) - 1
+    return v[used], index[f[alive]]
+
+
+def _flip_towards_valence_six(v: np.ndarray, f: np.ndarray) -> np.ndarray:
+    edges, fe = _face_edges(f)
+    if not (np.bincount(fe.ravel(), minlength=len(edges)) == 2).all():
+        return f   # not a closed manifold (the caller's input was not): leave the connectivity alone
+    n = len(v)
+    degree = np.bincount(edges.ravel(), minlength=n)
+    # Each edge's two faces: face i holds it at slot k, with the vertex opposite at slot k + 2.
+    owner = np.repeat(np.arange(len(f)), 3)
+    slot = np.tile(np.arange(3), len(f))
+    order = np.argsort(fe.ravel(), kind="stable")
+    first, second = order[0::2], order[1::2]
+    f1, k1, f2, k2 = owner[first], slot[first], owner[second], slot[second]
+    a, b = f[f1, k1], f[f1, (k1 + 1) % 3]
+    c, d = f[f1, (k1 + 2) % 3], f[f2, (k2 + 2) % 3]
+    edge_id = fe.ravel()[first]
+    deviation = lambda *ds: sum(np.abs(x - 6) for x in ds)
+    gain = (deviation(degree[a], degree[b], degree[c], degree[d])
+            - deviation(degree[a] - 1, degree[b] - 1, degree[c] + 1, degree[d] + 1))
+    existing = np.sort(edges[:, 0] * n + edges[:, 1])
+    cd = np.minimum(c, d) * n + np.maximum(c, d)
+    pos = np.clip(np.searchsorted(existing, cd), 0, len(existing) - 1)
+    new_edge_exists = existing[pos] == cd
+    n1, n2 = _normals(v, f[f1]), _normals(v, f[f2])
+    t1, t2 = np.stack([a, d, c], 1), np.stack([d, b, c], 1)
+    m1, m2 = _normals(v, t1), _normals(v, t2)
+    flat = (n1 * n2).sum(1) > FLIP_CREASE_COS
+    same_side = ((m1 * (n1 + n2)).sum(1) > 0) & ((m2 * (n1 + n2)).sum(1) > 0) & ((m1 * m2).sum(1) > FLIP_CREASE_COS)
+    ok = (gain > 0) & ~new_edge_exists & (degree[a] > 3) & (degree[b] > 3) & (c != d) & flat & same_side
+    if not ok.any():
+        return f
+    # Every face picks its best flippable edge; an edge flips only when both of its faces picked it.
+    score = np.full(len(edges), -1.0)
+    score[edge_id[ok]] = gain[ok]
+    per_face = score[fe]
+    pick = fe[np.arange(len(f)), per_face.argmax(axis=1)]
+    chosen = (np.bincount(pick[per_face.max(axis=1) > 0], minlength=len(edges)) == 2)
+    go = chosen[edge_id] & ok
+    f = f.copy()
+    f[f1[go]] = t1[go]
+    f[f2[go]] = t2[go]
+    return f
+
+
+def _vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])   # area-weighted
+    vn = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(vn, f[:, k], fn)
+    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-300)
+
+
+def _relax_tangentially(v: np.ndarray, f: np.ndarray, amount: float = 0.5) -> np.ndarray:
+    edges = unique_edges(f)
+    n = len(v)
+    adjacency = sparse.csr_matrix((np.ones(2 * len(edges)), (edges.ravel(order="F"), edges[:, ::-1].ravel(order="F"))),
+                                  shape=(n, n))
+    mean = (adjacency @ v) / np.asarray(adjacency.sum(axis=1))
+    step = mean - v
+    normal = _vertex_normals(v, f)
+    step -= (step * normal).sum(axis=1, keepdims=True) * normal
+    return v + amount * step
+
+
+def closest_points_on_triangles(triangles: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Closest point of each triangle (T, 3, 3) to the matching point (T, 3): the Voronoi-region test of
+    Ericson, Real-Time Collision Detection, 5.1.5, for all pairs at once."""
+    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
+    ab, ac, ap = b - a, c - a, points - a
+    dot = lambda x, y: np.einsum("ij,ij->i", x, y)
+    d1, d2 = dot(ab, ap), dot(ac, ap)
+    bp, cp = points - b, points - c
+    d3, d4, d5, d6 = dot(ab, bp), dot(ac, bp), dot(ab, cp), dot(ac, cp)
+    va, vb, vc = d3 * d6 - d5 * d4, d5 * d2 - d1 * d6, d1 * d4 - d3 * d2
+    safe = lambda x: np.where(np.abs(x) > 1e-300, x, 1e-300)
+    # Inside the face by default; the regions below override it, most specific last.
+    denominator = safe(va + vb + vc)
+    out = a + ab * (vb / denominator)[:, None] + ac * (vc / denominator)[:, None]
+    t_bc = (d4 - d3) / safe((d4 - d3) + (d5 - d6))
+    regions = [
+        ((va <= 0) & (d4 - d3 >= 0) & (d5 - d6 >= 0), b + (c - b) * t_bc[:, None]),     # edge bc
+        ((vb <= 0) & (d2 >= 0) & (d6 <= 0), a + ac * (d2 / safe(d2 - d6))[:, None]),    # edge ac
+        ((vc <= 0) & (d1 >= 0) & (d3 <= 0), a + ab * (d1 / safe(d1 - d3))[:, None]),    # edge ab
+        ((d6 >= 0) & (d5 <= d6), c),                                                      # vertex c
+        ((d3 >= 0) & (d4 <= d3), b),                                                      # vertex b
+        ((d1 <= 0) & (d2 <= 0), a),                                                       # vertex a
+    ]
+    for where, value in regions:
+        out = np.where(where[:, None], value, out)
+    return out
+
+
+class _Surface:
+    """Closest points on the input surface (candidates: the faces with the nearest centres)."""
+
+    def __init__(self, vertices: np.ndarray, faces: np.ndarray, candidates: int = 8):
+        self.triangles = np.asarray(vertices, np.float64)[np.asarray(faces, np.int64)]
+        self.tree = cKDTree(self.triangles.mean(axis=1))
+        self.k = min(candidates, len(self.triangles))
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        _, near = self.tree.query(points, k=self.k)
+        near = near.reshape(len(points), -1)
+        repeated = np.repeat(points, near.shape[1], axis=0)
+        closest = closest_points_on_triangles(self.triangles[near.ravel()], repeated).reshape(len(points), -1, 3)
+        distance = np.einsum("ijk,ijk->ij", closest - points[:, None], closest - points[:, None])
+        return closest[np.arange(len(points)), distance.argmin(axis=1)]
+
+
+def remesh_isotropic(vertices: np.ndarray, faces: np.ndarray, edge_length: float, iterations: int = 6
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """A closed manifold mesh of the same surface whose edges are all close to `edge_length`."""
+    if not edge_length > 0:
+        raise ValueError(f"edge_length must be positive (got {edge_length})")
+    v = np.array(vertices, np.float64, copy=True)
+    f = np.asarray(faces, np.int64).copy()
+    surface = _Surface(v, f)
+    for _ in range(iterations):
+        v, f = _split_long(v, f, SPLIT_ABOVE * edge_length)
+        v, f = _collapse_short(v, f, COLLAPSE_BELOW * edge_length, SPLIT_ABOVE * edge_length)
+        f = _flip_towards_valence_six(v, f)
+        v = surface.project(_relax_tangentially(v, f))
+    return v.astype(np.asarray(vertices).dtype), f.astype(np.asarray(faces).dtype)

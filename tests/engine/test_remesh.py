@@ -1,0 +1,67 @@
+"""Isotropic remeshing (inference.remesh): even edges, same surface, still closed and outward-facing."""
+import numpy as np
+import trimesh
+
+from inference.metrics import edge_length_spread, is_watertight, self_intersections
+from inference.remesh import closest_points_on_triangles, remesh_isotropic, target_edge_length
+
+
+def _stretched_sphere(stretch=4.0):
+    m = trimesh.creation.icosphere(subdivisions=3, radius=0.5)
+    v = np.asarray(m.vertices, np.float64) * [1.0, 1.0, stretch]
+    return v, np.asarray(m.faces, np.int64)
+
+
+def test_closest_points_agree_with_a_dense_search():
+    rng = np.random.default_rng(3)
+    triangles = rng.normal(size=(200, 3, 3))
+    points = 2.0 * rng.normal(size=(200, 3))
+    closest = closest_points_on_triangles(triangles, points)
+    # Dense barycentric samples of each triangle: the exact answer is never farther than the best sample,
+    # and the best sample is within the sampling step of it.
+    s = np.linspace(0, 1, 61)
+    u, w = np.meshgrid(s, s)
+    keep = u + w <= 1
+    u, w = u[keep], w[keep]
+    samples = (triangles[:, None, 0] + u[None, :, None] * (triangles[:, None, 1] - triangles[:, None, 0])
+               + w[None, :, None] * (triangles[:, None, 2] - triangles[:, None, 0]))
+    dense = np.linalg.norm(samples - points[:, None], axis=2).min(axis=1)
+    exact = np.linalg.norm(closest - points, axis=1)
+    assert np.all(exact <= dense + 1e-9)
+    assert np.all(dense - exact < 0.1)
+    # Every answer lies on its triangle (barycentric coordinates in [0, 1]).
+    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
+    bary = np.linalg.solve(np.stack([b - a, c - a, np.cross(b - a, c - a)], axis=2), (closest - a)[..., None])[..., 0]
+    assert np.all(bary[:, :2] > -1e-9) and np.all(bary[:, 0] + bary[:, 1] < 1 + 1e-9) and np.all(np.abs(bary[:, 2]) < 1e-9)
+
+
+def test_a_stretched_sphere_gets_even_triangles_on_the_same_surface():
+    v, f = _stretched_sphere()
+    before = edge_length_spread(v, f)
+    h = target_edge_length(v, f, len(v))
+    rv, rf = remesh_isotropic(v, f, h, iterations=3)
+    assert before > 0.4 and edge_length_spread(rv, rf) < 0.2
+    assert is_watertight(rf) and self_intersections(rv, rf) == 0
+    assert 0.75 * len(v) < len(rv) < 1.25 * len(v)
+    volume = trimesh.Trimesh(v, f, process=False).volume
+    assert abs(trimesh.Trimesh(rv, rf, process=False).volume / volume - 1.0) < 0.03   # outward, same body
+    # The new vertices lie on the input's faceted ellipsoid: on or just inside the smooth one.
+    implicit = np.sqrt(rv[:, 0] ** 2 + rv[:, 1] ** 2 + (rv[:, 2] / 4.0) ** 2) / 0.5
+    assert implicit.max() < 1.0 + 1e-6 and implicit.min() > 0.97
+
+
+def test_an_even_mesh_stays_much_as_it_was():
+    m = trimesh.creation.icosphere(subdivisions=3, radius=0.5)
+    v, f = np.asarray(m.vertices), np.asarray(m.faces)
+    rv, rf = remesh_isotropic(v, f, target_edge_length(v, f, len(v)), iterations=3)
+    assert abs(len(rv) - len(v)) < 0.1 * len(v)
+    assert edge_length_spread(rv, rf) < 0.15 and is_watertight(rf)
+
+
+def test_dtypes_are_kept_and_a_bad_length_is_refused():
+    v, f = _stretched_sphere()
+    rv, rf = remesh_isotropic(v.astype(np.float32), f.astype(np.int32), 0.1, iterations=1)
+    assert rv.dtype == np.float32 and rf.dtype == np.int32
+    import pytest
+    with pytest.raises(ValueError):
+        remesh_isotropic(v, f, 0.0)
