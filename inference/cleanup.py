@@ -16,7 +16,8 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
     """(vertices, faces, report). Crossings come out first so the remesher's reference surface is clean; the
     remesher's projection can pinch a new crossing where a part is thinner than a triangle, so the untangler
     runs again after it. report: self_intersections (faces crossing before the first untangle and after the
-    last, rounds), remeshed (bool), seconds per step."""
+    last, rounds), remeshed (False when the remeshed surface kept crossings the input did not have), seconds
+    per step."""
     import time
 
     from .untangle import untangle as remove_crossings
@@ -32,18 +33,23 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
         from .remesh import remesh_isotropic, target_edge_length
 
         t = time.perf_counter()
-        vertices, faces = remesh_isotropic(vertices, faces, target_edge_length(vertices, faces, target_vertices),
-                                           iterations=REMESH_ROUNDS)
-        report["remeshed"] = True
+        even_v, even_f = remesh_isotropic(vertices, faces, target_edge_length(vertices, faces, target_vertices),
+                                          iterations=REMESH_ROUNDS)
         report["seconds"]["remesh"] = time.perf_counter() - t
         if untangle:
             t = time.perf_counter()
-            vertices, after = remove_crossings(vertices, faces)
-            first = report["self_intersections"]
-            report["self_intersections"] = {"crossing_faces_before": first["crossing_faces_before"],
-                                            "rounds": first["rounds"] + after["rounds"],
-                                            "crossing_faces_after": after["crossing_faces_after"]}
+            even_v, after = remove_crossings(even_v, even_f)
             report["seconds"]["untangle"] += time.perf_counter() - t
+            first = report["self_intersections"]
+            # Even triangles are not worth a crossing: if the remeshed surface keeps more than the input had,
+            # the input is what comes back.
+            if after["crossing_faces_after"] <= first["crossing_faces_after"]:
+                report["self_intersections"] = {"crossing_faces_before": first["crossing_faces_before"],
+                                                "rounds": first["rounds"] + after["rounds"],
+                                                "crossing_faces_after": after["crossing_faces_after"]}
+                vertices, faces, report["remeshed"] = even_v, even_f, True
+        else:
+            vertices, faces, report["remeshed"] = even_v, even_f, True
     if progress is not None:
         progress("cleanup", 1.0)
     return vertices, faces, report
