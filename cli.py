@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--vertices", type=int, default=2500, help="approximate vertex count of the mesh")
     parser.add_argument("--no-refine", action="store_true", help="skip the silhouette refinement")
     parser.add_argument("--refine-steps", type=int, default=150, help="refinement iterations")
+    parser.add_argument("--no-remesh", action="store_true",
+                        help="keep the template's triangles instead of remeshing them evenly")
     parser.add_argument("--model", default="auto",
                         help="shape prior: auto (the shipped learned model, the default), none (inflated silhouette) "
                              "or a model name")
@@ -104,7 +106,8 @@ def main(argv: list[str]) -> int:
     os.makedirs(output_dir, exist_ok=True)
     run_settings = RunSettings(size=args.size, template_vertices=args.vertices, refine=not args.no_refine,
                                refine_steps=args.refine_steps, device=settings.engine_device(args.device),
-                               all_objects=output.objects != "LARGEST", model=args.model)
+                               all_objects=output.objects != "LARGEST", model=args.model,
+                               even_triangles=not args.no_remesh)
     python = os.path.abspath(args.python) if args.python else None
     client = settings.worker_client(python=python)
     expected_errors = (WorkerError, image_source.SourceError, ExportError, BakeError, TopologyError, ValueError,

@@ -36,7 +36,12 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
         even_v, even_f = remesh_isotropic(vertices, faces, target_edge_length(vertices, faces, target_vertices),
                                           iterations=REMESH_ROUNDS)
         report["seconds"]["remesh"] = time.perf_counter() - t
-        if untangle:
+        from .metrics import is_watertight
+        if not is_watertight(even_f):
+            # Never expected (remesh keeps every edge between exactly two faces, tests/engine/test_remesh.py),
+            # but an open or non-manifold mesh must not reach the artist: the fitted one is closed.
+            report["remesh_rejected"] = "the remeshed surface was not closed"
+        elif untangle:
             t = time.perf_counter()
             even_v, after = remove_crossings(even_v, even_f)
             report["seconds"]["untangle"] += time.perf_counter() - t
@@ -48,6 +53,8 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
                                                 "rounds": first["rounds"] + after["rounds"],
                                                 "crossing_faces_after": after["crossing_faces_after"]}
                 vertices, faces, report["remeshed"] = even_v, even_f, True
+            else:
+                report["remesh_rejected"] = "the remeshed surface kept self-intersections the fitted one did not have"
         else:
             vertices, faces, report["remeshed"] = even_v, even_f, True
     if progress is not None:

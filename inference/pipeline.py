@@ -140,6 +140,8 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
         if "self_intersections" in cleaned:
             info["self_intersections"] = cleaned["self_intersections"]
         info["remeshed"] = cleaned["remeshed"]
+        if "remesh_rejected" in cleaned:
+            info["remesh_rejected"] = cleaned["remesh_rejected"]
         timings.update({"cleanup" if k == "untangle" else k: v for k, v in cleaned["seconds"].items()})
 
     t = time.perf_counter()

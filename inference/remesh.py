@@ -174,6 +174,11 @@ def _flip_towards_valence_six(v: np.ndarray, f: np.ndarray) -> np.ndarray:
     pick = fe[np.arange(len(f)), per_face.argmax(axis=1)]
     chosen = (np.bincount(pick[per_face.max(axis=1) > 0], minlength=len(edges)) == 2)
     go = chosen[edge_id] & ok
+    # Two flips of one batch can create the same new edge (both quads share c and d): keep one of them.
+    first_of_key = np.zeros(len(go), bool)
+    _, keep = np.unique(cd[go], return_index=True)
+    first_of_key[np.flatnonzero(go)[keep]] = True
+    go &= first_of_key
     f = f.copy()
     f[f1[go]] = t1[go]
     f[f2[go]] = t2[go]

@@ -96,6 +96,10 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
     refine: BoolProperty(name="Refine", description="Fit the surface to the silhouette after the first estimate",
                          default=True)
     refine_steps: IntProperty(name="Steps", description="Refinement iterations", default=150, min=1, max=2000)
+    even_triangles: BoolProperty(name="Even Triangles",
+                                 description="Remesh the surface into even triangles of about the chosen density "
+                                             "(off: keep the template's triangles, which a learned prior stretches)",
+                                 default=True)
     shape_prior: EnumProperty(
         name="Shape Prior", default='LEARNED',
         items=(('LEARNED', "Learned", "The shipped learned shape prior guesses depth and back from the picture, then "
@@ -206,6 +210,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         row = layout.row()
         row.active = self.refine
         row.prop(self, "refine_steps")
+        layout.prop(self, "even_triangles")
         layout.prop(self, "device")
         draw_artist_options(layout, self)
 
@@ -238,7 +243,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         choice = settings.preferred_device(context) if self.device == 'PREFERENCES' else self.device
         run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices, refine=self.refine,
                                    refine_steps=self.refine_steps, device=settings.engine_device(choice),
-                                   all_objects=self.objects != 'LARGEST',
+                                   all_objects=self.objects != 'LARGEST', even_triangles=self.even_triangles,
                                    model="auto" if self.shape_prior == 'LEARNED' else "none")
         return ReconstructionRun(source, run_settings, settings.worker_client(context))
 

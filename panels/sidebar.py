@@ -56,6 +56,7 @@ class MeshFromImageSidebar:
             sub = col.row()
             sub.active = options.refine
             sub.prop(options, "refine_steps")
+            col.prop(options, "even_triangles")
             col.prop(options, "device")
 
         self._draw_worker(context, layout.box())

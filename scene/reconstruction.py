@@ -35,12 +35,15 @@ class RunSettings:
     object_index: int = 0           # which separate object of the picture (largest first)
     all_objects: bool = False       # reconstruct every separate object of the picture, not just one
     model: str = "auto"             # shape prior: "auto" (the shipped default), "none" (training-free) or a name
+    even_triangles: bool = True     # isotropic remeshing after the fit (the engine's `remesh`)
 
     def engine_options(self) -> dict:
         options = {"template_vertices": int(self.template_vertices), "refine": bool(self.refine),
                    "refine_steps": int(self.refine_steps), "device": self.device}
         if self.model != "none":
             options["model"] = self.model
+        if not self.even_triangles:
+            options["remesh"] = False
         if self.object_index:   # the default stays out, so earlier answers keep matching the cache
             options["object_index"] = int(self.object_index)
         return options

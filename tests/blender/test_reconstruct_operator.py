@@ -307,3 +307,23 @@ def test_redo_with_another_size_reuses_the_answer(clean_data, tmp_path):
     second = bpy.context.active_object
     assert reconstruction._last_answer is answer
     assert second.dimensions.x == pytest.approx(3 * first.dimensions.x, rel=1e-4)
+
+
+def test_even_triangles_can_be_switched_off(clean_data, tmp_path):
+    """Even Triangles (default on) remeshes in the engine; off, the mesh keeps the template's triangles, whose
+    edge lengths vary more."""
+    bpy = clean_data
+    path = write_blob_png(tmp_path / "even.png", 120, 80)
+
+    def spread(**options):
+        assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), **dict(FAST, template_vertices=800),
+                                                   **options) == {'FINISHED'}
+        mesh = bpy.context.active_object.data
+        co = mesh_arrays(bpy.context.active_object)
+        edges = np.empty(len(mesh.edges) * 2, np.int32)
+        mesh.edges.foreach_get("vertices", edges)
+        lengths = np.linalg.norm(np.diff(co[edges.reshape(-1, 2)], axis=1)[:, 0], axis=1)
+        return lengths.std() / lengths.mean()
+
+    even, kept = spread(), spread(even_triangles=False)
+    assert even < 0.2 and even < 0.75 * kept
