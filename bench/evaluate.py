@@ -67,7 +67,9 @@ def _network_mesh(model, rgb, mask, vertices):
     with torch.no_grad():
         v = model(image, pack_templates([template]))[-1].float().numpy()
     v[:, 2] -= 0.5 * (v[:, 2].max() + v[:, 2].min())
-    return v.astype(np.float32), template.faces[-1]
+    start = np.asarray(template.vertices[-1], np.float32).copy()
+    start[:, 2] -= 0.5 * (start[:, 2].max() + start[:, 2].min())
+    return v.astype(np.float32), template.faces[-1], start   # the template: the clean-up's fallback reference
 
 
 def build_methods(args):
@@ -78,9 +80,10 @@ def build_methods(args):
 
     def with_fit(make):
         def run(rgb, mask):
-            v, f = make(rgb, mask)
+            v, f, *reference = make(rgb, mask)
             v = fit_to_silhouette(v, f, mask, steps=args.fit_steps, device=torch.device("cpu"))
-            v, f, _ = clean_up(v, f, args.vertices, untangle=not args.no_untangle, remesh=not args.no_remesh)
+            v, f, _ = clean_up(v, f, args.vertices, untangle=not args.no_untangle, remesh=not args.no_remesh,
+                               reference=reference[0] if reference else None)
             return v, f
         return run
 
@@ -96,10 +99,10 @@ def build_methods(args):
         models += [(name, load_model(name)) for name in names]
     models += [_load_run(run) for run in args.run]
     for name, model in models:
-        raw = (lambda m: lambda rgb, mask: _network_mesh(m, rgb, mask, args.vertices))(model)
-        methods[name] = raw
+        network = (lambda m: lambda rgb, mask: _network_mesh(m, rgb, mask, args.vertices))(model)
+        methods[name] = (lambda net: lambda rgb, mask: net(rgb, mask)[:2])(network)
         if not args.no_fit:
-            methods[name + "+fit"] = with_fit(raw)
+            methods[name + "+fit"] = with_fit(network)
     return methods
 
 

@@ -12,12 +12,13 @@ REMESH_ROUNDS = 3
 
 
 def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, untangle: bool = True,
-             remesh: bool = True, progress=None) -> tuple[np.ndarray, np.ndarray, dict]:
+             remesh: bool = True, progress=None, reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """(vertices, faces, report). Crossings come out first so the remesher's reference surface is clean; the
     remesher's projection can pinch a new crossing where a part is thinner than a triangle, so the untangler
     runs again after it. report: self_intersections (faces crossing before the first untangle and after the
     last, rounds), remeshed (False when the remeshed surface kept crossings the input did not have), seconds
-    per step."""
+    per step. `reference`: an intersection-free mesh with the same faces (a network's template) that the first
+    untangling may blend a stubborn fold towards (see inference.untangle)."""
     import time
 
     from .untangle import untangle as remove_crossings
@@ -25,7 +26,7 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
     report: dict = {"remeshed": False, "seconds": {}}
     if untangle:
         t = time.perf_counter()
-        vertices, report["self_intersections"] = remove_crossings(vertices, faces)
+        vertices, report["self_intersections"] = remove_crossings(vertices, faces, reference=reference)
         report["seconds"]["untangle"] = time.perf_counter() - t
     if progress is not None:
         progress("cleanup", 0.3)

@@ -105,12 +105,12 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     timings["mask"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    vertices, faces = None, None
+    vertices, faces, reference = None, None, None
     model = _resolve_model(opts.model, info)
     if model is not None:
         report("network", 0.0)
         try:
-            vertices, faces, elevation = _apply_prior(model, frame, work, m, device, opts.template_vertices)
+            vertices, faces, reference, elevation = _apply_prior(model, frame, work, m, device, opts.template_vertices)
             info["model"] = model
             if elevation is not None:
                 info["elevation"] = elevation   # Blender's Stand Upright uses it unless the artist types one
@@ -136,7 +136,7 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
         from .cleanup import clean_up
         report("cleanup", 0.0)
         vertices, faces, cleaned = clean_up(vertices, faces, opts.template_vertices, untangle=opts.untangle,
-                                            remesh=opts.remesh, progress=report)
+                                            remesh=opts.remesh, progress=report, reference=reference)
         if "self_intersections" in cleaned:
             info["self_intersections"] = cleaned["self_intersections"]
         info["remeshed"] = cleaned["remeshed"]
@@ -178,8 +178,8 @@ def _apply_prior(model: str, frame: Frame, work: np.ndarray, m: np.ndarray, devi
 
     rgb_grid = frame.sample_grid(work[:, :, :3], NETWORK_GRID)
     mask_grid = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5
-    vertices, faces = prior.apply_prior(model, rgb_grid, mask_grid, device, target_vertices)
-    return vertices, faces, prior.estimate_elevation(model, rgb_grid, mask_grid, device)
+    vertices, faces, template = prior.apply_prior(model, rgb_grid, mask_grid, device, target_vertices, with_template=True)
+    return vertices, faces, template, prior.estimate_elevation(model, rgb_grid, mask_grid, device)
 
 
 __all__ = ["reconstruct", "ReconstructionOptions", "Reconstruction", "MeshFromImageError"]

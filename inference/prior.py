@@ -59,8 +59,11 @@ def _network_input(rgb_grid: np.ndarray, mask_grid: np.ndarray, device):
     return mask, torch.from_numpy(network_image(rgb, mask))[None].to(device)
 
 
-def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None, target_vertices: int = 2500):
-    """Closed mesh (vertices float32 (N, 3), faces int32 (M, 3)) predicted by `model` for one picture.
+def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None, target_vertices: int = 2500,
+                with_template: bool = False):
+    """Closed mesh (vertices float32 (N, 3), faces int32 (M, 3)) predicted by `model` for one picture; with
+    `with_template` also the template's vertices (same faces), which the clean-up falls back towards where the
+    network folded the surface too deeply to smooth out.
 
     rgb_grid (R, R, 3) floats in [0, 1] and mask_grid (R, R) bool cover the frame square [-0.55, 0.55]^2.
     `target_vertices` sets the template density for the AtlasNet-style models (they map points one by one,
@@ -78,7 +81,12 @@ def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=
     with torch.no_grad():
         vertices = net(image, packed)[-1].float().cpu().numpy()
     vertices[:, 2] -= 0.5 * (vertices[:, 2].max() + vertices[:, 2].min())
-    return vertices.astype(np.float32), template.faces[-1].astype(np.int32)
+    faces = template.faces[-1].astype(np.int32)
+    if with_template:
+        start = np.asarray(template.vertices[-1], np.float32).copy()
+        start[:, 2] -= 0.5 * (start[:, 2].max() + start[:, 2].min())
+        return vertices.astype(np.float32), faces, start
+    return vertices.astype(np.float32), faces
 
 
 def estimate_elevation(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None) -> float | None:

@@ -82,8 +82,13 @@ def _adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
 
 
+# (rings, weight) tried in turn when smoothing leaves crossings and a reference surface is known.
+FALLBACK_STEPS = ((2, 0.25), (2, 0.5), (4, 0.25), (4, 0.5), (4, 1.0), (6, 0.5), (8, 0.5), (8, 1.0))
+
+
 def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, rings: int = 2,
-             smoothing: int = 4, escalate_every: int = 8, time_limit: float = 3.0) -> tuple[np.ndarray, dict]:
+             smoothing: int = 4, escalate_every: int = 8, time_limit: float = 3.0,
+             reference: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Smooth the neighbourhood of every self-intersection until none is left (or `max_rounds` pass).
 
     Each round takes the vertices of crossing faces plus `rings` rings around them and moves them halfway to
@@ -92,7 +97,11 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
     the region grows by a ring and the smoothing by its first amount. Smoothing a thin sheet can also pull
     its two sides through each other, so the state with the fewest crossing faces is what comes back, and a
     badly tangled mesh (an under-trained network's) stops after `time_limit` seconds rather than hold up the
-    artist. Returns the new vertices (same dtype) and a report: faces crossing before and after, rounds used."""
+    artist. Some folds are too deep for smoothing (a wing pushed through the body); if crossings are left and
+    `reference` is given (vertex positions with the same faces and no crossings: the template a network
+    deformed), the region around them is blended towards it, a little and over a small region first, until
+    none is left. Returns the new vertices (same dtype) and a report: faces crossing before and after, rounds
+    used, and the fallback's rings and weight when it was needed."""
     v = np.array(vertices, np.float64, copy=True)
     f = np.asarray(faces, np.int64)
     n = len(v)
@@ -124,5 +133,28 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
         bad = intersecting_faces(v, f, subset=distance <= reach)
         if bad.sum() < best_count:
             best, best_count = v.copy(), int(bad.sum())
+    if best_count and reference is not None:
+        best, best_count, report["fallback"] = _blend_towards(best, f, np.asarray(reference, np.float64), adjacency)
     report.update(rounds=rounds, crossing_faces_after=best_count)
     return best.astype(np.asarray(vertices).dtype), report
+
+
+def _blend_towards(v: np.ndarray, f: np.ndarray, reference: np.ndarray, adjacency) -> tuple[np.ndarray, int, dict]:
+    """The crossing region moved towards `reference` (see untangle): the first of FALLBACK_STEPS that leaves no
+    crossing, else the one that leaves the fewest."""
+    bad = intersecting_faces(v, f)
+    seed = np.zeros(len(v), bool)
+    seed[f[bad].ravel()] = True
+    best = (v, int(bad.sum()), {})
+    for rings, weight in FALLBACK_STEPS:
+        region = seed.copy()
+        for _ in range(rings):
+            region |= (adjacency @ region.astype(np.float64)) > 0
+        w = v.copy()
+        w[region] += weight * (reference[region] - v[region])
+        count = int(intersecting_faces(w, f).sum())
+        if count < best[1]:
+            best = (w, count, {"rings": rings, "weight": weight, "vertices": int(region.sum())})
+        if count == 0:
+            break
+    return best

@@ -79,3 +79,19 @@ def test_out_of_time_gives_back_the_best_state_seen():
     one, report = untangle(v, f, max_rounds=1)
     assert report["crossing_faces_after"] <= report["crossing_faces_before"]
     assert report["crossing_faces_after"] == intersecting_faces(one, f).sum()
+
+
+def test_a_fold_smoothing_cannot_undo_is_blended_towards_the_reference():
+    """Given the intersection-free surface the fold was made from (a network's template), what smoothing leaves
+    is blended towards it, over the fold's neighbourhood only."""
+    lens, f = _sphere(4)
+    lens[:, 2] *= 0.08
+    dented, _ = _dented_lens()
+    # No smoothing at all: the fold stays unless the fallback takes it out.
+    stuck, report = untangle(dented, f, time_limit=0.0)
+    assert report["crossing_faces_after"] > 0 and "fallback" not in report
+    out, report = untangle(dented, f, time_limit=0.0, reference=lens)
+    assert report["crossing_faces_after"] == 0 == intersecting_faces(out, f).sum()
+    assert report["fallback"]["weight"] > 0 and 0 < report["fallback"]["vertices"] < 0.25 * len(lens)
+    moved = np.linalg.norm(out - dented, axis=1) > 0
+    assert not moved[np.hypot(lens[:, 0], lens[:, 1]) > 0.3].any()
