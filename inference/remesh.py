@@ -13,6 +13,8 @@ both its faces), so they are numpy passes; collapses change the neighbourhoods t
 check, so they run one after another in a Python loop over the short edges."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
@@ -257,15 +259,19 @@ class _Surface:
         return closest[np.arange(len(points)), distance.argmin(axis=1)]
 
 
-def remesh_isotropic(vertices: np.ndarray, faces: np.ndarray, edge_length: float, iterations: int = 6
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """A closed manifold mesh of the same surface whose edges are all close to `edge_length`."""
+def remesh_isotropic(vertices: np.ndarray, faces: np.ndarray, edge_length: float, iterations: int = 6,
+                     time_limit: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A closed manifold mesh of the same surface whose edges are all close to `edge_length`. With
+    `time_limit` (seconds) no round starts after it has passed: every round leaves a valid mesh, only less even."""
     if not edge_length > 0:
         raise ValueError(f"edge_length must be positive (got {edge_length})")
     v = np.array(vertices, np.float64, copy=True)
     f = np.asarray(faces, np.int64).copy()
     surface = _Surface(v, f)
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     for _ in range(iterations):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         v, f = _split_long(v, f, SPLIT_ABOVE * edge_length)
         v, f = _collapse_short(v, f, COLLAPSE_BELOW * edge_length, SPLIT_ABOVE * edge_length)
         f = _flip_towards_valence_six(v, f)

@@ -37,13 +37,7 @@ def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarr
     radius = np.linalg.norm(corners - centres[:, None], axis=2).max(axis=1)
     a, b = v[edges[:, 0]], v[edges[:, 1]]
     mid, half = 0.5 * (a + b), 0.5 * np.linalg.norm(b - a, axis=1)
-    # Candidate pairs straight from C (a list-of-lists ball query costs more to flatten than to test), then
-    # the exact per-pair reach and an axis-aligned box check, each far cheaper than the triangle test.
-    pairs = cKDTree(mid).sparse_distance_matrix(cKDTree(centres), float(half.max() + radius.max()),
-                                               output_type="ndarray")
-    ei, fi = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
-    near = pairs["v"] <= half[ei] + radius[fi]
-    ei, fi = ei[near], fi[near]
+    ei, fi = _candidate_pairs(mid, half, centres, radius)
     lo, hi = corners.min(axis=1), corners.max(axis=1)
     elo, ehi = np.minimum(a, b), np.maximum(a, b)
     keep = (elo[ei] <= hi[fi]).all(axis=1) & (ehi[ei] >= lo[fi]).all(axis=1)
@@ -74,6 +68,36 @@ def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarr
     local |= piercing[inverse].reshape(3, -1).any(axis=0)
     out[ids] = local
     return out
+
+
+def _size_classes(sizes: np.ndarray) -> np.ndarray:
+    """0 for sizes up to twice the median, then one class per doubling."""
+    scale = max(float(np.median(sizes)), 1e-12)
+    return np.floor(np.log2(np.maximum(sizes / scale, 1.0))).astype(np.int64)
+
+
+def _candidate_pairs(mid, half, centres, radius) -> tuple[np.ndarray, np.ndarray]:
+    """(edge, face) index pairs close enough to touch: |mid_e - centre_f| <= half_e + radius_f.
+
+    Pairs come straight from C (a list-of-lists ball query costs more to flatten than to test), one search per
+    pair of size classes (edges and faces grouped by doublings of their size) with the radius those classes
+    need. One radius for all, set by the largest face, paired every edge with every face as soon as one face
+    was stretched (a deep fold, a spike) and ran out of memory on a 40k-vertex mesh."""
+    edge_class, face_class = _size_classes(half), _size_classes(radius)
+    edge_groups = {c: np.flatnonzero(edge_class == c) for c in np.unique(edge_class)}
+    face_groups = {c: np.flatnonzero(face_class == c) for c in np.unique(face_class)}
+    edge_trees = {c: cKDTree(mid[g]) for c, g in edge_groups.items()}
+    face_trees = {c: cKDTree(centres[g]) for c, g in face_groups.items()}
+    ei, fi = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for ce, ge in edge_groups.items():
+        for cf, gf in face_groups.items():
+            reach = float(half[ge].max() + radius[gf].max())
+            pairs = edge_trees[ce].sparse_distance_matrix(face_trees[cf], reach, output_type="ndarray")
+            e, f = ge[pairs["i"]], gf[pairs["j"]]
+            near = pairs["v"] <= half[e] + radius[f]
+            ei.append(e[near])
+            fi.append(f[near])
+    return np.concatenate(ei), np.concatenate(fi)
 
 
 def _adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
@@ -134,19 +158,24 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
         if bad.sum() < best_count:
             best, best_count = v.copy(), int(bad.sum())
     if best_count and reference is not None:
-        best, best_count, report["fallback"] = _blend_towards(best, f, np.asarray(reference, np.float64), adjacency)
+        # Its own budget, half the smoothing's: a dense mesh can spend all of that before getting here.
+        best, best_count, report["fallback"] = _blend_towards(best, f, np.asarray(reference, np.float64), adjacency,
+                                                              time.perf_counter() + 0.5 * time_limit)
     report.update(rounds=rounds, crossing_faces_after=best_count)
     return best.astype(np.asarray(vertices).dtype), report
 
 
-def _blend_towards(v: np.ndarray, f: np.ndarray, reference: np.ndarray, adjacency) -> tuple[np.ndarray, int, dict]:
+def _blend_towards(v: np.ndarray, f: np.ndarray, reference: np.ndarray, adjacency,
+                   deadline: float) -> tuple[np.ndarray, int, dict]:
     """The crossing region moved towards `reference` (see untangle): the first of FALLBACK_STEPS that leaves no
-    crossing, else the one that leaves the fewest."""
+    crossing, else the one that leaves the fewest by `deadline`."""
     bad = intersecting_faces(v, f)
     seed = np.zeros(len(v), bool)
     seed[f[bad].ravel()] = True
     best = (v, int(bad.sum()), {})
     for rings, weight in FALLBACK_STEPS:
+        if time.perf_counter() > deadline:
+            break
         region = seed.copy()
         for _ in range(rings):
             region |= (adjacency @ region.astype(np.float64)) > 0

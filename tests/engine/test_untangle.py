@@ -88,10 +88,25 @@ def test_a_fold_smoothing_cannot_undo_is_blended_towards_the_reference():
     lens[:, 2] *= 0.08
     dented, _ = _dented_lens()
     # No smoothing at all: the fold stays unless the fallback takes it out.
-    stuck, report = untangle(dented, f, time_limit=0.0)
+    stuck, report = untangle(dented, f, max_rounds=0)
     assert report["crossing_faces_after"] > 0 and "fallback" not in report
-    out, report = untangle(dented, f, time_limit=0.0, reference=lens)
+    out, report = untangle(dented, f, max_rounds=0, reference=lens)
     assert report["crossing_faces_after"] == 0 == intersecting_faces(out, f).sum()
     assert report["fallback"]["weight"] > 0 and 0 < report["fallback"]["vertices"] < 0.25 * len(lens)
     moved = np.linalg.norm(out - dented, axis=1) > 0
     assert not moved[np.hypot(lens[:, 0], lens[:, 1]) > 0.3].any()
+
+
+def test_a_spike_through_the_far_side_is_found_with_its_own_reach():
+    """One vertex pulled through the opposite side makes a few huge faces. Candidate pairs are searched with a
+    radius set by typical faces (one global radius from the largest face paired everything with everything and
+    ran out of memory on a 40k-vertex mesh), the huge faces with their own: the crossing is still found."""
+    v, f = _sphere(3)
+    top = int(np.argmax(v[:, 2]))
+    v[top] = (0.0, 0.0, -0.8)
+    crossing = intersecting_faces(v, f)
+    centres = v[f].mean(axis=1)
+    spike = (f == top).any(axis=1)
+    assert crossing[spike].any()
+    assert crossing[~spike & (centres[:, 2] < -0.4)].any()     # the far side, pierced where the spike leaves
+    assert self_intersections(v, f) == crossing.sum()
