@@ -18,6 +18,10 @@ WORK_SIZE = 1024
 # The network sees this grid; the template and fit use a finer one for dense meshes.
 NETWORK_GRID = 128
 MIN_VERTICES, MAX_VERTICES = 100, 200_000
+# Above this density a network's point-wise offsets fold the surface faster than the clean-up can undo (a 40k
+# template came out with ~14,500 crossing faces and kept ~3,000); when the remesher runs, the network and fit
+# work at this density and the remesher refines the clean surface to the density asked for.
+NETWORK_MAX_VERTICES = 10_000
 
 
 def _import_torch():
@@ -110,7 +114,10 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     if model is not None:
         report("network", 0.0)
         try:
-            vertices, faces, reference, elevation = _apply_prior(model, frame, work, m, device, opts.template_vertices)
+            network_vertices = min(int(opts.template_vertices), NETWORK_MAX_VERTICES) if opts.remesh \
+                else int(opts.template_vertices)
+            vertices, faces, reference, elevation = _apply_prior(model, frame, work, m, device, network_vertices)
+            info["network_vertices"] = int(len(vertices))
             info["model"] = model
             if elevation is not None:
                 info["elevation"] = elevation   # Blender's Stand Upright uses it unless the artist types one

@@ -131,3 +131,17 @@ def test_the_output_is_remeshed_to_even_triangles(object_png, fast_options):
     assert is_watertight(even.faces) and even.info["self_intersections"]["crossing_faces_after"] == 0
     assert edge_length_spread(even.vertices, even.faces) < 0.18 < edge_length_spread(kept.vertices, kept.faces)
     assert 0.7 * fast_options.template_vertices < len(even.vertices) < 1.3 * fast_options.template_vertices
+
+
+def test_a_dense_learned_mesh_is_made_at_the_network_cap_and_refined_by_the_remesher(object_png, fast_options):
+    """Above NETWORK_MAX_VERTICES the network and fit run at that density and the remesher refines the clean
+    surface to the density asked for, so a dense learned mesh has no crossings either."""
+    from inference import pipeline
+    from inference.metrics import is_watertight
+    fast_options.model = "auto"
+    fast_options.template_vertices = pipeline.NETWORK_MAX_VERTICES + 3000
+    r = reconstruct(object_png, fast_options)
+    assert r.info["remeshed"] and is_watertight(r.faces)
+    assert r.info["network_vertices"] < 1.1 * pipeline.NETWORK_MAX_VERTICES
+    assert r.info["self_intersections"]["crossing_faces_after"] == 0
+    assert 0.8 * fast_options.template_vertices < len(r.vertices) < 1.3 * fast_options.template_vertices
