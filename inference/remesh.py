@@ -41,7 +41,9 @@ def _face_edges(faces: np.ndarray):
 
 
 def _split_long(v: np.ndarray, f: np.ndarray, longest: float) -> tuple[np.ndarray, np.ndarray]:
-    for _ in range(32):   # each pass at least halves the longest edge; 32 passes is far more than any mesh needs
+    # Each pass splits a face-disjoint set of long edges, the longest among them; refining a mesh to four times its
+    # density takes about a dozen passes; 32 bounds the loop without ever stopping it early in practice.
+    for _ in range(32):
         edges, fe = _face_edges(f)
         length = np.linalg.norm(v[edges[:, 0]] - v[edges[:, 1]], axis=1)
         scored = np.where(length[fe] > longest, length[fe], -1.0)
