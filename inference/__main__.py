@@ -60,6 +60,10 @@ def _targets(args, parser) -> list[Path]:
     return targets
 
 
+# What the JSON report carries from Reconstruction.info besides sizes and timings.
+REPORTED_INFO = ("model", "mask_source", "warning", "self_intersections", "remeshed", "remesh_rejected", "elevation")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             entry.update(status="ok", files=[str(f) for f in files], vertices=len(recon.vertices),
                          faces=len(recon.faces), device=recon.device, silhouette_iou=round(fit_iou, 4),
                          timings={k: round(v, 4) for k, v in recon.timings.items()},
-                         **{k: v for k, v in recon.info.items() if k in ("model", "mask_source", "warning", "self_intersections", "elevation")})
+                         **{k: v for k, v in recon.info.items() if k in REPORTED_INFO})
             if "warning" in recon.info:
                 print(f"warning: {image}: {recon.info['warning']}", file=sys.stderr)
             if not args.quiet:

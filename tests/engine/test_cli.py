@@ -28,6 +28,7 @@ def test_batch_continues_past_bad_inputs(tmp_path):
     assert [e["status"] for e in report["inputs"]] == ["ok", "error", "error", "ok"]
     assert report["failed"] == 2
     assert report["inputs"][0]["self_intersections"]["crossing_faces_after"] == 0
+    assert report["inputs"][0]["remeshed"] is True and report["options"]["remesh"] is True
     for stem in ("good", "white"):
         mesh = trimesh.load(out / f"{stem}.obj", force="mesh", process=False)
         assert mesh.is_watertight and len(mesh.vertices) > 300
@@ -52,3 +53,13 @@ def test_usage_errors():
     assert run("a.png").returncode == 2                       # no output given
     assert run("a.png", "b.png", "-o", "x.obj").returncode == 2
     assert run("a.png", "-o", "x.fbx").returncode == 2
+
+
+def test_no_remesh_keeps_the_template_triangles(tmp_path):
+    draw_object().save(tmp_path / "good.png")
+    p = run(tmp_path / "good.png", "-o", tmp_path / "kept.ply", "--vertices", "600", "--steps", "20", "--no-remesh",
+            "--model", "none", "--report", tmp_path / "r.json")
+    assert p.returncode == 0, p.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["options"]["remesh"] is False and report["inputs"][0]["remeshed"] is False
+    assert "remesh" not in report["inputs"][0]["timings"]
