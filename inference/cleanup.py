@@ -4,6 +4,8 @@ Shared by the reconstruction (inference.pipeline) and the benchmark (bench.evalu
 publish are measured on exactly what the artist gets."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 # Rounds of isotropic remeshing: on network meshes (edge spread ~0.45) three rounds bring the spread to ~0.13,
@@ -21,8 +23,6 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
     last, rounds), remeshed (False when the remeshed surface kept crossings the input did not have), seconds
     per step. `reference`: an intersection-free mesh with the same faces (a network's template) that the first
     untangling may blend a stubborn fold towards (see inference.untangle)."""
-    import time
-
     from .untangle import untangle as remove_crossings
 
     report: dict = {"remeshed": False, "seconds": {}}
@@ -33,13 +33,13 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
     if progress is not None:
         progress("cleanup", 0.3)
     if remesh:
+        from .metrics import is_watertight
         from .remesh import remesh_isotropic, target_edge_length
 
         t = time.perf_counter()
         even_v, even_f = remesh_isotropic(vertices, faces, target_edge_length(vertices, faces, target_vertices),
                                           iterations=REMESH_ROUNDS, time_limit=REMESH_TIME_LIMIT)
         report["seconds"]["remesh"] = time.perf_counter() - t
-        from .metrics import is_watertight
         if not is_watertight(even_f):
             # Never expected (remesh keeps every edge between exactly two faces, tests/engine/test_remesh.py),
             # but an open or non-manifold mesh must not reach the artist: the fitted one is closed.
