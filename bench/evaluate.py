@@ -59,17 +59,10 @@ def _load_run(run: str):
 
 
 def _network_mesh(model, rgb, mask, vertices):
-    from inference.networks import build_template_for_inference, network_image
-    from inference.networks.graph import pack_templates
-
-    template = build_template_for_inference(model.config, mask, vertices)
-    image = torch.from_numpy(network_image(rgb, mask))[None]
-    with torch.no_grad():
-        v = model(image, pack_templates([template]))[-1].float().numpy()
-    v[:, 2] -= 0.5 * (v[:, 2].max() + v[:, 2].min())
-    start = np.asarray(template.vertices[-1], np.float32).copy()
-    start[:, 2] -= 0.5 * (start[:, 2].max() + start[:, 2].min())
-    return v.astype(np.float32), template.faces[-1], start   # the template: the clean-up's fallback reference
+    """(vertices, faces, template) exactly as the product predicts them; the template is the clean-up's
+    fallback reference."""
+    from inference.prior import predict
+    return predict(model, rgb, mask, vertices)
 
 
 def build_methods(args):

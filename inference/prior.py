@@ -70,23 +70,26 @@ def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=
     so any density works); the Pixel2Mesh-style models always refine their own 3-level hierarchy."""
     import torch
 
+    vertices, faces, start = predict(_model(model, device or torch.device("cpu")), rgb_grid, mask_grid, target_vertices)
+    return (vertices, faces, start) if with_template else (vertices, faces)
+
+
+def predict(net, rgb_grid: np.ndarray, mask_grid: np.ndarray, target_vertices: int = 2500):
+    """(vertices, faces, template vertices) of a loaded network (on any device) for one picture, both depths
+    centred on their own box as the scores centre them. Also what bench.evaluate runs checkpoints through."""
+    import torch
+
     from .networks import build_template_for_inference
     from .networks.graph import pack_templates
 
-    net = _model(model, device or torch.device("cpu"))
     mask, image = _network_input(rgb_grid, mask_grid, next(net.parameters()).device)
-    dev = image.device
     template = build_template_for_inference(net.config, mask, target_vertices)
-    packed = pack_templates([template]).to(dev)
     with torch.no_grad():
-        vertices = net(image, packed)[-1].float().cpu().numpy()
-    vertices[:, 2] -= 0.5 * (vertices[:, 2].max() + vertices[:, 2].min())
-    faces = template.faces[-1].astype(np.int32)
-    if with_template:
-        start = np.asarray(template.vertices[-1], np.float32).copy()
-        start[:, 2] -= 0.5 * (start[:, 2].max() + start[:, 2].min())
-        return vertices.astype(np.float32), faces, start
-    return vertices.astype(np.float32), faces
+        vertices = net(image, pack_templates([template]).to(image.device))[-1].float().cpu().numpy()
+    start = np.array(template.vertices[-1], np.float32)
+    for v in (vertices, start):
+        v[:, 2] -= 0.5 * (v[:, 2].max() + v[:, 2].min())
+    return vertices.astype(np.float32), template.faces[-1].astype(np.int32), start
 
 
 def estimate_elevation(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None) -> float | None:

@@ -16,10 +16,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy import sparse
 from scipy.spatial import cKDTree
 
-from .template import unique_edges
+from .template import unique_edges, vertex_adjacency
 
 SPLIT_ABOVE, COLLAPSE_BELOW = 4.0 / 3.0, 4.0 / 5.0   # relative to the target length, as in Botsch & Kobbelt
 FLIP_CREASE_COS = 0.85     # no flips across a fold sharper than ~32 degrees: a flip there would change the shape
@@ -28,9 +27,8 @@ FLIP_CREASE_COS = 0.85     # no flips across a fold sharper than ~32 degrees: a 
 def target_edge_length(vertices: np.ndarray, faces: np.ndarray, vertex_count: int) -> float:
     """Edge length at which equilateral triangles tile this surface with about `vertex_count` vertices
     (a closed triangle mesh has two faces per vertex)."""
-    v = np.asarray(vertices, np.float64)
-    f = np.asarray(faces, np.int64)
-    area = 0.5 * np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1).sum()
+    from .metrics import face_normals_areas
+    area = face_normals_areas(vertices, faces)[1].sum()
     return float(np.sqrt(area / (vertex_count * np.sqrt(3.0) / 2.0)))
 
 
@@ -199,10 +197,7 @@ def _vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
 
 def _relax_tangentially(v: np.ndarray, f: np.ndarray, amount: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Vertices moved within their tangent planes towards their neighbours' mean, and their normals."""
-    edges = unique_edges(f)
-    n = len(v)
-    adjacency = sparse.csr_matrix((np.ones(2 * len(edges)), (edges.ravel(order="F"), edges[:, ::-1].ravel(order="F"))),
-                                  shape=(n, n))
+    adjacency = vertex_adjacency(f, len(v))
     mean = (adjacency @ v) / np.asarray(adjacency.sum(axis=1))
     step = mean - v
     normal = _vertex_normals(v, f)

@@ -117,12 +117,17 @@ def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
     return match_box(v, mask), orient_outward(v, f)
 
 
+def vertex_adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
+    """(n, n) matrix with 1 where two vertices share an edge."""
+    e = unique_edges(np.asarray(faces))
+    return sparse.csr_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n))
+
+
 def taubin_smooth(vertices: np.ndarray, faces: np.ndarray, iterations: int = 10,
                   lam: float = 0.5, mu: float = -0.53) -> np.ndarray:
     """Smooth away the marching-cubes staircase without shrinking the shape (Taubin's lambda/mu filter)."""
     n = len(vertices)
-    e = unique_edges(faces)
-    adj = sparse.coo_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)).tocsr()
+    adj = vertex_adjacency(faces, n)
     degree = np.asarray(adj.sum(axis=1)).ravel()
     mean_of_neighbours = sparse.diags(1.0 / np.maximum(degree, 1)) @ adj
     v = vertices.astype(np.float64)

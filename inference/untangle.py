@@ -14,10 +14,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy import sparse
 from scipy.spatial import cKDTree
 
-from .template import unique_edges
+from .template import unique_edges, vertex_adjacency
 
 
 def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarray | None = None,
@@ -100,12 +99,6 @@ def _candidate_pairs(mid, half, centres, radius) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(ei), np.concatenate(fi)
 
 
-def _adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
-    e = unique_edges(faces)
-    i, j = np.concatenate([e[:, 0], e[:, 1]]), np.concatenate([e[:, 1], e[:, 0]])
-    return sparse.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
-
-
 # (rings, weight) tried in turn when smoothing leaves crossings and a reference surface is known.
 FALLBACK_STEPS = ((2, 0.25), (2, 0.5), (4, 0.25), (4, 0.5), (4, 1.0), (6, 0.5), (8, 0.5), (8, 1.0))
 
@@ -129,7 +122,7 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
     v = np.array(vertices, np.float64, copy=True)
     f = np.asarray(faces, np.int64)
     n = len(v)
-    adjacency = _adjacency(f, n)
+    adjacency = vertex_adjacency(f, n)
     degree = np.maximum(np.asarray(adjacency.sum(axis=1)).ravel(), 1.0)[:, None]
     bad = intersecting_faces(v, f)
     report = {"crossing_faces_before": int(bad.sum()), "rounds": 0}
