@@ -20,6 +20,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from training.render import View, random_views, render_views
 from training.shapes import FAMILIES, FAMILY_WEIGHTS, HELDOUT_FAMILIES, Shape, load_mesh_folder, make_shape, split as shape_split
+from training.shapes.deform import random_deformation
 
 # Bump when shapes or rendering change, so cached evaluation sets are rebuilt (5: compositions also draw the
 # generic families).
@@ -85,12 +86,14 @@ class ShapeViewDataset(IterableDataset):
     in proportion to `training.shapes.FAMILY_WEIGHTS`.
     Each visit to a shape renders `views_per_shape` views in one batch; a visit reuses a cached shape
     with probability `reuse` (shape generation costs about as much as rendering 8 views). Samples go
-    through a shuffle buffer so that consecutive samples rarely share a shape. Shards: every
+    through a shuffle buffer so that consecutive samples rarely share a shape. With probability `deform` a
+    visit stretches, tapers and bends the shape first (`training.shapes.deform`; user meshes too). Shards: every
     (DDP rank, DataLoader worker) pair gets its own random stream, derived from `seed`."""
 
     def __init__(self, split: str = "train", size: int = 128, points: int = 4096, seed: int = 0,
                  views_per_shape: int = 8, families: list[str] | None = None, mesh_folder: str | None = None,
-                 augment: bool = True, cache_size: int = 64, reuse: float = 0.5, shuffle_buffer: int = 64):
+                 augment: bool = True, cache_size: int = 64, reuse: float = 0.5, shuffle_buffer: int = 64,
+                 deform: float = 0.0):
         if split not in ("train", "heldout"):
             raise ValueError(f"split must be 'train' or 'heldout', not {split!r}")
         if families is None:
@@ -115,6 +118,9 @@ class ShapeViewDataset(IterableDataset):
         self.cache_size = cache_size
         self.reuse = reuse
         self.shuffle_buffer = shuffle_buffer
+        if not 0.0 <= deform <= 1.0:
+            raise ValueError(f"deform is a probability, not {deform}")
+        self.deform = deform
 
     def _next_shape(self, rng: np.random.Generator, cache: ShapeCache) -> Shape:
         if len(cache) >= 4 and rng.random() < self.reuse:
@@ -139,6 +145,8 @@ class ShapeViewDataset(IterableDataset):
         buffer: list[dict] = []
         while True:
             shape = self._next_shape(rng, cache)
+            if self.deform and rng.random() < self.deform:
+                shape = random_deformation(shape, rng)
             views = random_views(self.views_per_shape, rng)
             batch = render_views(shape, views, self.size, rng, points=self.points, augment=self.augment)
             buffer.extend(_unbatch(batch, shape))

@@ -57,6 +57,8 @@ def parse_args(argv=None):
     p.add_argument("--size", type=int, default=128, help="image size (the network grid is 128)")
     p.add_argument("--points", type=int, default=4096, help="ground-truth surface points per view")
     p.add_argument("--families", default="", help="comma-separated shape families (default: all training families)")
+    p.add_argument("--deform", type=float, default=0.0,
+                   help="probability that a shape visit is stretched, tapered and bent first (training/shapes/deform.py)")
     p.add_argument("--mesh-folder", default="", help="fine-tune on the OBJ/PLY/GLB meshes in this folder")
     p.add_argument("--init-from", default="", help="start from these weights (a run folder, checkpoint.pt or shipped .pt)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
@@ -92,7 +94,7 @@ def make_loader(args, config: ModelConfig, info: distributed.DistInfo):
     families = [f for f in args.families.split(",") if f] or None
     dataset = ShapeViewDataset(split="train", size=args.size, points=args.points,
                                seed=args.seed * 7919 + int(time.time()) % 100000, families=families,
-                               mesh_folder=args.mesh_folder or None)
+                               mesh_folder=args.mesh_folder or None, deform=args.deform)
     # Small chunks keep the pool's intake smooth; the training batch is drawn from the pool.
     return torch.utils.data.DataLoader(dataset, batch_size=8, collate_fn=PrepareSamples(config),
                                        num_workers=args.workers, persistent_workers=args.workers > 0,
