@@ -7,7 +7,7 @@ import trimesh
 from scipy.spatial import cKDTree
 
 from training.dataset import ShapeViewDataset
-from training.shapes import make_shape
+from training.shapes import Shape, make_shape, normalise
 from training.shapes.deform import random_deformation
 
 
@@ -34,7 +34,6 @@ def test_deformation_keeps_left_right_mirror_symmetry():
     # A shape symmetric about x = 0 stays symmetric: most made objects are, and the loader mirrors views too.
     sphere = trimesh.creation.icosphere(3)
     v = np.asarray(sphere.vertices) * [0.3, 0.5, 0.4] + [0, 0.2, 0]
-    from training.shapes import Shape, normalise
     shape = Shape(normalise(v), np.asarray(sphere.faces, np.int32), np.zeros(len(v), np.int16))
     d = random_deformation(shape, np.random.default_rng(1))
     mirrored = d.vertices * [-1, 1, 1]
