@@ -93,7 +93,7 @@ class ShapeViewDataset(IterableDataset):
     def __init__(self, split: str = "train", size: int = 128, points: int = 4096, seed: int = 0,
                  views_per_shape: int = 8, families: list[str] | None = None, mesh_folder: str | None = None,
                  augment: bool = True, cache_size: int = 64, reuse: float = 0.5, shuffle_buffer: int = 64,
-                 deform: float = 0.0):
+                 deform: float = 0.0, mesh_up: str = "y", mesh_share: float = 0.5):
         if split not in ("train", "heldout"):
             raise ValueError(f"split must be 'train' or 'heldout', not {split!r}")
         if families is None:
@@ -111,7 +111,10 @@ class ShapeViewDataset(IterableDataset):
         self.families = list(families)
         weights = np.array([FAMILY_WEIGHTS.get(f, 1.0) for f in self.families], dtype=np.float64)
         self.family_probabilities = weights / weights.sum() if len(weights) else weights
-        self.user_shapes: list[Shape] = load_mesh_folder(mesh_folder) if mesh_folder else []
+        self.user_shapes: list[Shape] = load_mesh_folder(mesh_folder, mesh_up) if mesh_folder else []
+        if not 0.0 <= mesh_share <= 1.0:
+            raise ValueError(f"mesh_share is a probability, not {mesh_share}")
+        self.mesh_share = mesh_share
         if not self.families and not self.user_shapes:
             raise ValueError("no families and no user meshes to draw from")
         self.augment = augment
@@ -127,8 +130,8 @@ class ShapeViewDataset(IterableDataset):
             keys = cache.keys()
             key = keys[int(rng.integers(len(keys)))]
             return cache.get(key, None)
-        # User meshes and procedural families are drawn half and half when both are present.
-        if self.user_shapes and (not self.families or rng.random() < 0.5):
+        # User meshes are drawn with probability mesh_share when procedural families are present too.
+        if self.user_shapes and (not self.families or rng.random() < self.mesh_share):
             return self.user_shapes[int(rng.integers(len(self.user_shapes)))]
         while True:
             family = self.families[int(rng.choice(len(self.families), p=self.family_probabilities))]

@@ -59,7 +59,13 @@ def parse_args(argv=None):
     p.add_argument("--families", default="", help="comma-separated shape families (default: all training families)")
     p.add_argument("--deform", type=float, default=0.0,
                    help="probability that a shape visit is stretched, tapered and bent first (training/shapes/deform.py)")
-    p.add_argument("--mesh-folder", default="", help="fine-tune on the OBJ/PLY/GLB meshes in this folder")
+    p.add_argument("--mesh-folder", default="", help="also train on the OBJ/PLY/GLB meshes in this folder")
+    p.add_argument("--mesh-up", choices=("y", "z"), default="y",
+                   help="the mesh folder's up axis (z for Blender/PLY exports such as ../shared/realtrain)")
+    p.add_argument("--mesh-share", type=float, default=0.5,
+                   help="share of shapes drawn from the mesh folder when families are used too")
+    p.add_argument("--loss-weights", default="",
+                   help="override loss weights, e.g. laplacian=0,edge=0,normal=0 (see training/losses.py)")
     p.add_argument("--init-from", default="", help="start from these weights (a run folder, checkpoint.pt or shipped .pt)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
     p.add_argument("--pool", type=int, default=512, help="prepared samples kept for drawing batches (see training/replay.py)")
@@ -83,7 +89,20 @@ def parse_args(argv=None):
     p.add_argument("--average-since-minutes", type=float, default=-1.0,
                    help="with --export: export the mean of the snapshots taken at or after this many training "
                         "minutes and the final checkpoint (weight averaging, as in SWA)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.loss_weight_overrides = parse_loss_weights(args.loss_weights)
+    return args
+
+
+def parse_loss_weights(text: str) -> dict[str, float]:
+    """"laplacian=0,edge=0" -> {"laplacian": 0.0, "edge": 0.0}; unknown terms are refused."""
+    weights = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if name not in LOSS_WEIGHTS or not value:
+            raise SystemExit(f"--loss-weights: {item!r} is not TERM=WEIGHT with TERM one of {sorted(LOSS_WEIGHTS)}")
+        weights[name] = float(value)
+    return weights
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -94,7 +113,8 @@ def make_loader(args, config: ModelConfig, info: distributed.DistInfo):
     families = [f for f in args.families.split(",") if f] or None
     dataset = ShapeViewDataset(split="train", size=args.size, points=args.points,
                                seed=args.seed * 7919 + int(time.time()) % 100000, families=families,
-                               mesh_folder=args.mesh_folder or None, deform=args.deform)
+                               mesh_folder=args.mesh_folder or None, deform=args.deform,
+                               mesh_up=args.mesh_up, mesh_share=args.mesh_share)
     # Small chunks keep the pool's intake smooth; the training batch is drawn from the pool.
     return torch.utils.data.DataLoader(dataset, batch_size=8, collate_fn=PrepareSamples(config),
                                        num_workers=args.workers, persistent_workers=args.workers > 0,
@@ -260,7 +280,9 @@ class Trainer:
                            smoothing=a.smoothing if a.arch == "atlas" else 0)
 
     def _write_header(self) -> None:
-        (self.out / "config.json").write_text(json.dumps({"model": self.config.to_dict(), "loss_weights": LOSS_WEIGHTS,
+        a_weights = self.args.loss_weight_overrides
+        (self.out / "config.json").write_text(json.dumps({"model": self.config.to_dict(),
+                                                          "loss_weights": dict(LOSS_WEIGHTS, **a_weights),
                                                           "args": vars(self.args)}, indent=2))
         if not self.log_path.exists():
             with open(self.log_path, "w", newline="") as f:
@@ -306,7 +328,7 @@ class Trainer:
         with autocast_context(device, self.use_amp):
             outputs = self.net(batch["image"], batch["templates"])
         terms = stage_losses(outputs, batch)
-        loss = total_loss(terms)
+        loss = total_loss(terms, self.args.loss_weight_overrides)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()

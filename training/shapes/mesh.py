@@ -151,11 +151,19 @@ def sample_surface(shape: Shape, n: int, rng: np.random.Generator) -> tuple[np.n
 MESH_EXTENSIONS = (".obj", ".ply", ".glb", ".gltf", ".stl", ".off")
 
 
-def load_mesh_folder(folder: str) -> list[Shape]:
+# Rotations that bring a file's up axis to our +y (proper rotations, so the winding stays outward).
+UP_AXES = {"y": np.eye(3), "z": np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])}
+
+
+def load_mesh_folder(folder: str, up: str = "y") -> list[Shape]:
     """Load every mesh file in `folder` (sorted by name) with trimesh and normalise it like the
-    procedural shapes. Meshes are assumed to be +y up and to face +z (the glTF convention).
+    procedural shapes. `up` is the files' up axis: "y" (glTF, facing +z) or "z" (Blender, PLY exports such
+    as ../shared/realtrain; a Z-up model read as Y-up would be rendered lying on its back).
     Scenes are flattened into one mesh. `family` is "mesh:<file stem>", `seed` its index."""
     import trimesh
+
+    if up not in UP_AXES:
+        raise ValueError(f"up must be one of {sorted(UP_AXES)}, not {up!r}")
 
     shapes = []
     names = sorted(n for n in os.listdir(folder) if n.lower().endswith(MESH_EXTENSIONS))
@@ -163,7 +171,7 @@ def load_mesh_folder(folder: str) -> list[Shape]:
         mesh = trimesh.load(os.path.join(folder, name), force="mesh", process=True)
         if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
             raise ValueError(f"{name}: no triangles found")
-        verts = normalise(np.asarray(mesh.vertices, dtype=np.float64))
+        verts = normalise(np.asarray(mesh.vertices, dtype=np.float64) @ UP_AXES[up].T)
         faces = np.asarray(mesh.faces, dtype=np.int32)
         stem = os.path.splitext(name)[0]
         closed = bool(mesh.is_watertight and mesh.is_winding_consistent and mesh.volume > 0)
