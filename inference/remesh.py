@@ -13,7 +13,6 @@ both its faces), so they are numpy passes; collapses change the neighbourhoods t
 check, so they run one after another in a Python loop over the short edges."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -257,18 +256,21 @@ class _Surface:
 
 
 def remesh_isotropic(vertices: np.ndarray, faces: np.ndarray, edge_length: float, iterations: int = 6,
-                     time_limit: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     vertex_rounds: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A closed manifold mesh of the same surface whose edges are all close to `edge_length`. With
-    `time_limit` (seconds) no round starts after it has passed: every round leaves a valid mesh, only less even."""
+    `vertex_rounds` (a work budget: the vertex counts of the rounds run, added up) a round after the first
+    starts only if it fits in what is left: every round leaves a valid mesh, only less even. A budget rather
+    than a clock, so that a picture gives the same mesh on every machine and under any load."""
     if not edge_length > 0:
         raise ValueError(f"edge_length must be positive (got {edge_length})")
     v = np.array(vertices, np.float64, copy=True)
     f = np.asarray(faces, np.int64).copy()
     surface = _Surface(v, f)
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    for _ in range(iterations):
-        if deadline is not None and time.perf_counter() > deadline:
+    spent = 0
+    for round_ in range(iterations):
+        if vertex_rounds is not None and round_ and spent + len(v) > vertex_rounds:
             break
+        spent += len(v)
         v, f = _split_long(v, f, SPLIT_ABOVE * edge_length)
         v, f = _collapse_short(v, f, COLLAPSE_BELOW * edge_length, SPLIT_ABOVE * edge_length)
         f = _flip_towards_valence_six(v, f)

@@ -11,8 +11,6 @@ against the nearby faces it does not touch (candidates from a KD-tree of face ce
 axis-aligned box check, then Moller-Trumbore segment-triangle tests)."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -99,12 +97,20 @@ def _candidate_pairs(mid, half, centres, radius) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(ei), np.concatenate(fi)
 
 
+# Work budgets in face tests (a face checked against its neighbours for crossings; ~50-80k a second here).
+# They stop a badly tangled mesh (an under-trained network's, a dense one) the same way on every machine and
+# under any load: a clock would give a laptop, a busy workstation and a farm node different meshes.
+# 400k is about 60 full tests of a 2.5k-vertex mesh (its smoothing stops on max_rounds first) and 5 of a
+# 40k-vertex one; the blend fallback has half that of its own.
+UNTANGLE_FACE_TESTS = 400_000
+FALLBACK_FACE_TESTS = 200_000
+
 # (rings, weight) tried in turn when smoothing leaves crossings and a reference surface is known.
 FALLBACK_STEPS = ((2, 0.25), (2, 0.5), (4, 0.25), (4, 0.5), (4, 1.0), (6, 0.5), (8, 0.5), (8, 1.0))
 
 
 def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, rings: int = 2,
-             smoothing: int = 4, escalate_every: int = 8, time_limit: float = 3.0,
+             smoothing: int = 4, escalate_every: int = 8, face_tests: int = UNTANGLE_FACE_TESTS,
              reference: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Smooth the neighbourhood of every self-intersection until none is left (or `max_rounds` pass).
 
@@ -113,8 +119,8 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
     (a table top pushed through its own underside) outlasts a small region, so every `escalate_every` rounds
     the region grows by a ring and the smoothing by its first amount. Smoothing a thin sheet can also pull
     its two sides through each other, so the state with the fewest crossing faces is what comes back, and a
-    badly tangled mesh (an under-trained network's) stops after `time_limit` seconds rather than hold up the
-    artist. Some folds are too deep for smoothing (a wing pushed through the body); if crossings are left and
+    badly tangled mesh (an under-trained network's) stops once `face_tests` faces have been tested rather than
+    hold up the artist (a work budget, so the same mesh comes back on every machine). Some folds are too deep for smoothing (a wing pushed through the body); if crossings are left and
     `reference` is given (vertex positions with the same faces and no crossings: the template a network
     deformed), the region around them is blended towards it, a little and over a small region first, until
     none is left. Returns the new vertices (same dtype) and a report: faces crossing before and after, rounds
@@ -127,9 +133,9 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
     bad = intersecting_faces(v, f)
     report = {"crossing_faces_before": int(bad.sum()), "rounds": 0}
     best, best_count = v.copy(), int(bad.sum())
-    deadline = time.perf_counter() + time_limit
+    spent = len(f)
     rounds = 0
-    while bad.any() and rounds < max_rounds and time.perf_counter() < deadline:
+    while bad.any() and rounds < max_rounds and spent < face_tests:
         rounds += 1
         moving = np.zeros(n, bool)
         moving[f[bad].ravel()] = True
@@ -147,28 +153,32 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
         moved_faces = moving[f].any(axis=1)
         reach = radius + 2.0 * radius[moved_faces].max()
         distance = cKDTree(v[moving]).query(centres, distance_upper_bound=float(reach.max()))[0]
-        bad = intersecting_faces(v, f, subset=distance <= reach)
+        retest = distance <= reach
+        spent += int(retest.sum())
+        bad = intersecting_faces(v, f, subset=retest)
         if bad.sum() < best_count:
             best, best_count = v.copy(), int(bad.sum())
     if best_count and reference is not None:
-        # Its own budget, half the smoothing's: a dense mesh can spend all of that before getting here.
+        # Its own budget: a dense mesh can spend all of the smoothing's before getting here.
         best, best_count, report["fallback"] = _blend_towards(best, f, np.asarray(reference, np.float64), adjacency,
-                                                              time.perf_counter() + 0.5 * time_limit)
+                                                              FALLBACK_FACE_TESTS * face_tests // UNTANGLE_FACE_TESTS)
     report.update(rounds=rounds, crossing_faces_after=best_count)
     return best.astype(np.asarray(vertices).dtype), report
 
 
 def _blend_towards(v: np.ndarray, f: np.ndarray, reference: np.ndarray, adjacency,
-                   deadline: float) -> tuple[np.ndarray, int, dict]:
+                   face_tests: int) -> tuple[np.ndarray, int, dict]:
     """The crossing region moved towards `reference` (see untangle): the first of FALLBACK_STEPS that leaves no
-    crossing, else the one that leaves the fewest by `deadline`."""
+    crossing, else the one that leaves the fewest before `face_tests` faces have been tested."""
     bad = intersecting_faces(v, f)
     seed = np.zeros(len(v), bool)
     seed[f[bad].ravel()] = True
     best = (v, int(bad.sum()), {})
+    spent = len(f)
     for rings, weight in FALLBACK_STEPS:
-        if time.perf_counter() > deadline:
+        if spent + len(f) > face_tests:
             break
+        spent += len(f)
         region = seed.copy()
         for _ in range(rings):
             region |= (adjacency @ region.astype(np.float64)) > 0

@@ -104,3 +104,16 @@ def test_flips_of_one_batch_never_create_the_same_edge_twice():
     flipped = _flip_towards_valence_six(v, f)
     assert (flipped != f).any(axis=1).sum() > 100      # the batch does flip many edges
     assert is_watertight(flipped)
+
+
+def test_the_work_budget_counts_rounds_not_seconds():
+    """A round after the first starts only if its vertices fit in the budget: the budget gives exactly the mesh
+    of that many rounds, however fast the machine is."""
+    v, f = _stretched_sphere()
+    length = target_edge_length(v, f, 600)
+    one = remesh_isotropic(v, f, length, iterations=1)
+    three = remesh_isotropic(v, f, length, iterations=3)
+    cut = remesh_isotropic(v, f, length, iterations=3, vertex_rounds=len(v))
+    assert all(np.array_equal(a, b) for a, b in zip(cut, one))
+    assert not np.array_equal(one[0], three[0]) or not np.array_equal(one[1], three[1])
+    assert all(np.array_equal(a, b) for a, b in zip(remesh_isotropic(v, f, length, iterations=3, vertex_rounds=10**9), three))
