@@ -6,11 +6,11 @@ file of the same name survives until the new one is whole."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic
 from .result import Reconstruction
 
 FORMATS = ("obj", "ply", "glb")
@@ -62,22 +62,6 @@ def _trimesh(recon: Reconstruction, textured: bool = True):
     return mesh
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp creates the file private (0600); give it the permissions a normal file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def export(recon: Reconstruction, path: str | os.PathLike, fmt: str | None = None) -> list[Path]:
     """Write the mesh (and its texture where the format keeps one apart); returns the files written."""
     import trimesh
@@ -89,13 +73,13 @@ def export(recon: Reconstruction, path: str | os.PathLike, fmt: str | None = Non
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "glb":
         data = trimesh.exchange.gltf.export_glb(trimesh.Scene(_trimesh(recon)))
-        _write_atomic(path, data)
+        write_atomic(path, data)
         return [path]
     if fmt == "ply":
         # PLY readers disagree on texture coordinates; write the geometry and front-projection colours per vertex.
         mesh = _trimesh(recon, textured=False)
         mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=_vertex_colours(recon))
-        _write_atomic(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary"))
+        write_atomic(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary"))
         return [path]
     stem = path.stem
     text, files = trimesh.exchange.obj.export_obj(_trimesh(recon), include_normals=True, include_texture=True,
@@ -104,9 +88,9 @@ def export(recon: Reconstruction, path: str | os.PathLike, fmt: str | None = Non
     # Texture and material first, the .obj last: a reader that sees the .obj sees everything it names.
     for name, blob in files.items():
         target = path.parent / name
-        _write_atomic(target, blob if isinstance(blob, bytes) else blob.encode())
+        write_atomic(target, blob if isinstance(blob, bytes) else blob.encode())
         written.append(target)
-    _write_atomic(path, text.encode())
+    write_atomic(path, text.encode())
     return written + [path]
 
 

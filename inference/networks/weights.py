@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import write_atomic
 from ..errors import DependencyError
 from . import ModelConfig, build_model
 
@@ -100,18 +99,6 @@ def _load_elevation_head(folder: Path, name: str, entry: dict, config: ModelConf
     return head.eval()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _fp16_bytes(module) -> bytes:
     import io
 
@@ -125,7 +112,7 @@ def _fp16_bytes(module) -> bytes:
 
 
 def _write_manifest(folder: Path, manifest: dict) -> None:
-    _write_atomic(folder / MANIFEST_NAME, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    write_atomic(folder / MANIFEST_NAME, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
 
 
 def save_elevation_head(head, model_name: str, training: dict | None = None, folder: Path | None = None) -> Path:
@@ -135,7 +122,7 @@ def save_elevation_head(head, model_name: str, training: dict | None = None, fol
     if model_name not in manifest["models"]:
         raise DependencyError(f"No model '{model_name}' in the manifest to attach an elevation head to.")
     path = folder / f"{model_name}.elevation.pt"
-    _write_atomic(path, _fp16_bytes(head))
+    write_atomic(path, _fp16_bytes(head))
     manifest["models"][model_name]["elevation"] = {"file": path.name, "sha256": sha256_of(path),
                                                    "bytes": path.stat().st_size, "training": training or {}}
     _write_manifest(folder, manifest)
@@ -149,7 +136,7 @@ def save_weights(model, config: ModelConfig, name: str | None = None, training: 
     folder.mkdir(parents=True, exist_ok=True)
     name = name or config.name
     path = folder / f"{name}.pt"
-    _write_atomic(path, _fp16_bytes(model))
+    write_atomic(path, _fp16_bytes(model))
     manifest = read_manifest(folder)
     manifest["models"][name] = {"file": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size,
                                 "config": config.to_dict(), "training": training or {}}
