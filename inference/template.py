@@ -16,6 +16,8 @@ from .frame import FRAME_HALF_EXTENT
 # c in laplacian h = -c. 4 makes a disc a sphere and a strip a tube 1.41x deeper than wide; 3 is the
 # compromise between the two (disc 0.87, strip 1.22), closer to how deep photographed objects tend to be.
 INFLATION_STRENGTH = 3.0
+# Finest marching grid (cells across the frame): ~200k vertices, the most a reconstruction may ask for.
+MAX_RESOLUTION = 320
 
 
 def inflation_height(mask_grid: np.ndarray) -> np.ndarray:
@@ -68,10 +70,32 @@ def _march(field2d: np.ndarray, resolution: int):
     vol = f2[:, :, None] - np.abs(z)[None, None, :]
     # Zero the outer shell so the surface always closes inside the volume.
     vol[[0, -1], :, :] = vol[:, [0, -1], :] = vol[:, :, [0, -1]] = -1.0
+    if not vol.max() > 1e-7:
+        return None   # the object is thinner than this grid's cells: no sample lies inside it
     verts, faces, _, _ = marching_cubes(vol, level=1e-7, spacing=(step, step, z[1] - z[0]),
                                         allow_degenerate=False)
     verts = verts + np.array([c[0], c[0], z[0]])
     return verts.astype(np.float32), faces.astype(np.int32)
+
+
+def march_to_density(field2d: np.ndarray, target_vertices: int, probe: int = 40, min_resolution: int = 12):
+    """Marching cubes of the mirrored height field at the resolution that gives about `target_vertices`
+    vertices, found from a probe march (the count grows with the square of the resolution).
+
+    A thin object (a pencil 12 px wide in a 1000 px picture) falls between the samples of a coarse grid: the
+    probe gets finer until the grid sees it, and the march is never coarser than the probe that saw it."""
+    first = probe
+    while (probed := _march(field2d, probe)) is None:
+        if probe >= MAX_RESOLUTION:
+            from .errors import NoObjectError
+            raise NoObjectError("The object is too thin to build a surface from: it is narrower than 1/300 of "
+                                "its length. Crop closer around it or use a larger picture of it.")
+        probe = min(2 * probe, MAX_RESOLUTION)
+    floor = probe if probe > first else min_resolution
+    resolution = int(np.clip(round(probe * np.sqrt(max(target_vertices, 20) / max(len(probed[0]), 1))),
+                             floor, MAX_RESOLUTION))
+    marched = _march(field2d, resolution)
+    return marched if marched is not None else probed
 
 
 def largest_component(vertices: np.ndarray, faces: np.ndarray):
@@ -107,11 +131,7 @@ def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
         raise NoObjectError("The object is too small or too thin to build a surface from. Use a larger picture "
                             "of it, or crop closer around it.")
     field2d = _signed_height(mask, inflation_height(mask))
-    probe = 40
-    v, _ = _march(field2d, probe)
-    # Vertex count grows with the square of the marching resolution.
-    resolution = int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) / max(len(v), 1))), 12, 320))
-    v, f = _march(field2d, resolution)
+    v, f = march_to_density(field2d, target_vertices)
     v, f = largest_component(v, f)
     v = taubin_smooth(v, f)
     return match_box(v, mask), orient_outward(v, f)

@@ -31,10 +31,7 @@ def _coarse_inflation(mask: np.ndarray, target_vertices: int):
     marching grid at least 12 cells wide (for output quality); a coarse network level needs fewer, so this
     picks the marching resolution itself from a probe, the same way."""
     field2d = tpl._signed_height(mask, tpl.inflation_height(mask))
-    probe = 24
-    v, _ = tpl._march(field2d, probe)
-    resolution = int(np.clip(round(probe * np.sqrt(max(target_vertices, 20) / max(len(v), 1))), 5, 320))
-    v, f = tpl._march(field2d, resolution)
+    v, f = tpl.march_to_density(field2d, target_vertices, probe=24, min_resolution=5)
     v, f = tpl.largest_component(v, f)
     return v, tpl.orient_outward(v, f)
 

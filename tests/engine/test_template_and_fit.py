@@ -88,3 +88,30 @@ def test_a_mask_too_small_for_a_surface_is_a_clear_error():
     tiny[60, 60] = True
     with pytest.raises(NoObjectError, match="too small"):
         inflation_template(tiny, 2500)
+
+
+def test_a_pencil_thinner_than_the_coarse_grid_still_gets_a_closed_surface(tmp_path):
+    """12 px wide in a 1000 px picture: the first marching grid has no sample inside it (marching cubes raised
+    'Surface level must be within volume data range' and the whole batch stopped)."""
+    from PIL import Image
+
+    from inference import ReconstructionOptions, reconstruct
+    from inference.metrics import is_watertight
+
+    rgba = np.zeros((1000, 1000, 4), np.uint8)
+    rgba[100:900, 494:506] = (200, 180, 40, 255)
+    path = tmp_path / "pencil.png"
+    Image.fromarray(rgba).save(path)
+    r = reconstruct(path, ReconstructionOptions(model="none", template_vertices=800, refine_steps=20))
+    assert is_watertight(r.faces)
+    width, height = np.ptp(r.vertices[:, :2], axis=0)
+    assert height == pytest.approx(1.0, abs=0.03) and width < 0.05
+
+
+def test_a_silhouette_too_thin_for_the_finest_grid_is_refused_with_a_message():
+    from inference.errors import NoObjectError
+    from inference.template import march_to_density
+
+    # No sample of any grid inside the object (it is narrower than the finest grid's cells).
+    with pytest.raises(NoObjectError, match="too thin"):
+        march_to_density(np.full((128, 128), -1e-3), 2500)
