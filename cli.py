@@ -17,6 +17,7 @@ _cli_handle = None
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .inference import contract
     from .scene.export import FORMATS
     parser = argparse.ArgumentParser(
         prog=f"blender -b --addons bl_ext.user_default.{COMMAND} -c {COMMAND}",
@@ -24,17 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (PNG, JPEG, WebP, TIFF, BMP)")
     parser.add_argument("--output-dir", required=True, help="folder for the exported meshes (created if missing)")
     parser.add_argument("--format", default="glb", choices=FORMATS, help="output format (default: glb)")
-    parser.add_argument("--size", type=float, default=1.0, help="length of the silhouette's longer side in metres")
-    parser.add_argument("--vertices", type=int, default=2500, help="approximate vertex count of the mesh")
-    parser.add_argument("--no-refine", action="store_true", help="skip the silhouette refinement")
-    parser.add_argument("--refine-steps", type=int, default=150, help="refinement iterations")
-    parser.add_argument("--no-remesh", action="store_true",
-                        help="keep the template's triangles instead of remeshing them evenly")
-    parser.add_argument("--model", default="auto",
-                        help="shape prior: auto (the shipped learned model, the default), none (inflated silhouette) "
-                             "or a model name")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu", "cuda", "mps"),
-                        help="where the worker computes")
+    # --size, --vertices, --no-refine, --refine-steps, --device, --model, --no-remesh: defaults, bounds and help
+    # from inference/contract.py, shared with the redo panel and `python -m inference`.
+    contract.add_arguments(parser, ("size",) + contract.ENGINE_FLAGS)
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per picture")
@@ -87,10 +80,6 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:   # --help or a usage error: argparse already printed why
         return int(exc.code or 0)
-    if args.size <= 0 or args.vertices < 100 or args.refine_steps < 1:
-        print(f"{COMMAND}: error: --size must be positive, --vertices at least 100, --refine-steps at least 1",
-              file=sys.stderr)
-        return 2
     output = _output_options(args)
     if output is None:
         return 2
@@ -104,10 +93,10 @@ def main(argv: list[str]) -> int:
 
     output_dir = os.path.abspath(args.output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    run_settings = RunSettings(size=args.size, template_vertices=args.vertices, refine=not args.no_refine,
+    run_settings = RunSettings(size=args.size, template_vertices=args.template_vertices, refine=args.refine,
                                refine_steps=args.refine_steps, device=settings.engine_device(args.device),
                                all_objects=output.objects != "LARGEST", model=args.model,
-                               even_triangles=not args.no_remesh)
+                               even_triangles=args.remesh)
     python = os.path.abspath(args.python) if args.python else None
     client = settings.worker_client(python=python)
     expected_errors = (WorkerError, image_source.SourceError, ExportError, BakeError, TopologyError, ValueError,

@@ -59,9 +59,9 @@ def main(argv=None) -> int:
     p.add_argument("images", nargs="*", type=Path)
     p.add_argument("--batch", type=int, default=8, help="images in the batch run (inputs repeated as needed)")
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--vertices", type=int, default=2500)
-    p.add_argument("--steps", type=int, default=150)
-    p.add_argument("--model", default="auto", help="shape prior: auto (the default path), none or a model name")
+    from inference import contract
+    # The product's own flags (defaults, bounds, help): a benchmark of other defaults would measure another product.
+    contract.add_arguments(p, ("template_vertices", "refine_steps", "model", "device", "refine", "remesh"))
     p.add_argument("--no-blender", action="store_true")
     args = p.parse_args(argv)
     images = args.images or sorted(x for x in (ROOT / "examples").iterdir() if x.suffix.lower() in (".png", ".jpg"))
@@ -69,9 +69,8 @@ def main(argv=None) -> int:
         p.error("no images given and none in examples/")
 
     import torch
-    from inference import ReconstructionOptions
 
-    options = ReconstructionOptions(template_vertices=args.vertices, refine_steps=args.steps, model=args.model)
+    options = contract.options_from_args(args)
     build = None if args.no_blender else mesh_builder()
     rss_start = peak_rss_mb()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; images: {', '.join(i.name for i in images)}")

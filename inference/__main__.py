@@ -11,13 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+from . import contract
 from .errors import MeshFromImageError
 from .export import FORMATS
-from .result import ReconstructionOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = ReconstructionOptions()
     p = argparse.ArgumentParser(prog="python -m inference",
                                 description="Reconstruct a closed, textured mesh from each picture.")
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
@@ -25,13 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--output-dir", type=Path, help="folder for the meshes (created if missing)")
     out.add_argument("-o", "--output", type=Path, help="output file for a single image; its suffix picks the format")
     p.add_argument("--format", choices=FORMATS, default=None, help="mesh format with --output-dir (default glb)")
-    p.add_argument("--no-refine", action="store_true", help="skip the silhouette fit")
-    p.add_argument("--no-remesh", action="store_true",
-                   help="keep the template's triangles instead of remeshing them evenly after the fit")
-    p.add_argument("--steps", type=int, default=defaults.refine_steps, help="silhouette fit steps")
-    p.add_argument("--vertices", type=int, default=defaults.template_vertices, help="approximate vertex count")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
-    p.add_argument("--model", default=defaults.model, help="learned prior: auto, none or a model name")
+    contract.add_arguments(p)   # --vertices, --no-refine, --refine-steps/--steps, --device, --model, --no-remesh
     p.add_argument("--mask", type=Path, default=None, help="mask image for a single input (white/opaque = object)")
     p.add_argument("--report", type=Path, default=None, help="write a JSON report of every input here")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -61,7 +54,7 @@ def _targets(args, parser) -> list[Path]:
 
 
 # What the JSON report carries from Reconstruction.info besides sizes and timings.
-REPORTED_INFO = ("model", "mask_source", "warning", "self_intersections", "remeshed", "remesh_rejected", "elevation")
+REPORTED_INFO = contract.ResultInfo.REPORTED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mask is not None and len(args.images) != 1:
         parser.error("--mask applies to a single image")
     targets = _targets(args, parser)
-    options = ReconstructionOptions(template_vertices=args.vertices, refine=not args.no_refine,
-                                    refine_steps=args.steps, device=args.device, model=args.model,
-                                    remesh=not args.no_remesh)
+    options = contract.options_from_args(args)
 
     from .export import export
     from .pipeline import reconstruct

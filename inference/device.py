@@ -1,9 +1,8 @@
 """Which torch device runs the networks and the fit: CUDA when present, then Apple MPS, else CPU."""
 from __future__ import annotations
 
+from .contract import DEVICES as CHOICES  # one list for every entry point
 from .errors import InputError
-
-CHOICES = ("auto", "cpu", "cuda", "gpu", "mps")
 
 
 def _cuda_available(torch) -> bool:

@@ -47,6 +47,12 @@ class Frame:
         p = self.to_pixels(xy)
         return np.stack([p[..., 0] / self.width, 1.0 - p[..., 1] / self.height], axis=-1).astype(np.float32)
 
+    def image_frame(self):
+        """`uvs` as the linear map it is (contract.ImageFrame), so Blender need not fit it back from the UVs."""
+        from .contract import ImageFrame
+        return ImageFrame(u_scale=1.0 / (self.pixel_size * self.width), u_offset=self.cx / self.width,
+                          v_scale=1.0 / (self.pixel_size * self.height), v_offset=1.0 - self.cy / self.height)
+
     def grid_pixels(self, size: int) -> np.ndarray:
         """Pixel coordinates (size, size, 2) of the centres of the grid cells."""
         c = (np.arange(size) + 0.5) / size * 2 * FRAME_HALF_EXTENT - FRAME_HALF_EXTENT

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from .contract import VERTICES_MAX, VERTICES_MIN
 from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
 from .image_io import read_mask, read_source
@@ -17,7 +18,7 @@ from .template import inflation_template
 WORK_SIZE = 1024
 # The network sees this grid; the template and fit use a finer one for dense meshes.
 NETWORK_GRID = 128
-MIN_VERTICES, MAX_VERTICES = 100, 200_000
+MIN_VERTICES, MAX_VERTICES = VERTICES_MIN, VERTICES_MAX   # defined, and justified, in contract.py
 # Above this density a network's point-wise offsets fold the surface faster than the clean-up can undo (a 40k
 # template came out with ~14,500 crossing faces and kept ~3,000); when the remesher runs, the network and fit
 # work at this density and the remesher refines the clean surface to the density asked for.
@@ -72,10 +73,7 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
 
     `mask` (optional path or array) overrides the automatic foreground extraction. `progress(stage, fraction)`
     is called throughout and may raise inference.errors.Cancelled to stop."""
-    opts = options or ReconstructionOptions()
-    if not MIN_VERTICES <= int(opts.template_vertices) <= MAX_VERTICES:
-        raise InputError(f"Template density must be between {MIN_VERTICES} and {MAX_VERTICES} vertices "
-                         f"(got {opts.template_vertices}).")
+    opts = (options or ReconstructionOptions()).validate()   # contract.OptionError is an InputError
     report = _Progress(progress)
     timings: dict[str, float] = {}
     info: dict = {}
@@ -154,13 +152,14 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     t = time.perf_counter()
     report("finish", 0.0)
     image_u8 = np.round(rgba * 255.0).astype(np.uint8)
-    uvs = frame.rescaled(rgba.shape[1], rgba.shape[0]).uvs(vertices[:, :2])
+    full_frame = frame.rescaled(rgba.shape[1], rgba.shape[0])
+    uvs = full_frame.uvs(vertices[:, :2])
     info.update(vertices=int(len(vertices)), faces=int(len(faces)), grid=grid)
     timings["finish"] = time.perf_counter() - t
     report("finish", 1.0)
     return Reconstruction(vertices=vertices.astype(np.float32), faces=faces.astype(np.int32), uvs=uvs,
                           image=image_u8, mask=m, mask_grid=mask_grid, name=name, device=describe_device(device), timings=timings,
-                          info=info)
+                          info=info, image_frame=full_frame.image_frame())
 
 
 def _resolve_model(requested: str, info: dict) -> str | None:

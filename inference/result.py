@@ -1,32 +1,13 @@
-"""What a reconstruction hands back, and the options it takes."""
+"""What a reconstruction hands back in the engine (the options and the worker's answer are in contract.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy only for annotations: importing the package must not need it (the worker reports it missing)
     import numpy as np
 
-
-@dataclass
-class ReconstructionOptions:
-    template_vertices: int = 2500   # approximate vertex count of the template / output mesh
-    refine: bool = True             # run the silhouette fit after the template (or network)
-    refine_steps: int = 150
-    device: str = "auto"            # auto | cpu | cuda | mps
-    model: str = "auto"             # learned prior: "auto" = the shipped default (training-free when none ships), "none", or a name
-    object_index: int = 0           # which separate object of the picture, largest first (info["object_count"] says how many)
-    untangle: bool = True           # smooth away self-intersections (inference.untangle)
-    remesh: bool = True             # even out the triangles (inference.remesh) after the fit
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "ReconstructionOptions":
-        d = dict(d or {})
-        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
-        return cls(**known)
+from .contract import ImageFrame, ReconstructionOptions  # noqa: F401  (ReconstructionOptions: its old home)
 
 
 @dataclass
@@ -43,3 +24,4 @@ class Reconstruction:
     device: str = "cpu"             # device the tensors ran on
     timings: dict = field(default_factory=dict)   # stage -> seconds
     info: dict = field(default_factory=dict)      # free-form facts (template size, fit IoU, model...)
+    image_frame: ImageFrame | None = None         # evaluation frame -> UVs of the whole picture (uvs follow it)

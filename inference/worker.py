@@ -6,10 +6,16 @@ client sends to a log file it quotes in error messages.
 
     -> {"type": "ready", "python", "torch", "device", "device_name", "pid", "protocol"}   once, after start-up
     -> {"type": "fatal", "message"}            instead of ready when a dependency is missing; then the worker exits
-    <- {"cmd": "reconstruct", "id", "image_path" | "image_array_path", "mask_path"?, "name"?, "options"?, "output_path"}
+    <- {"cmd": "reconstruct", "id", "protocol", "image_path" | "image_array_path", "mask_path"?, "name"?,
+        "options"?, "output_path"}
     -> {"type": "progress", "id", "stage", "fraction"} ...
-    -> {"type": "result", "id", "mesh_path", "meta": {"name", "device", "timings", "info"}}
-    -> {"type": "error", "id", "message", "kind"}  kind: input | cancelled | dependency | internal
+    -> {"type": "result", "id", "mesh_path", "meta": {"name", "device", "timings", "info", "frame"}}
+    -> {"type": "error", "id", "message", "kind"}  kind: input | cancelled | dependency | internal | protocol
+
+"protocol" is contract.PROTOCOL_VERSION. The client refuses a worker whose ready event names another one, and
+this worker refuses a request that names another one: a worker left running by an older install must not
+misread a newer Blender side's options (or the other way round). Options are contract.ReconstructionOptions'
+wire form, the answer contract.MeshResult's (arrays in the .npz at mesh_path, the rest in meta).
     <- {"cmd": "cancel", "id"}                 the job stops at its next progress call
     <- {"cmd": "shutdown"}                     (or EOF on stdin) stops the running job and exits
 
@@ -28,7 +34,7 @@ import threading
 import time
 import traceback
 
-PROTOCOL_VERSION = 1
+from .contract import PROTOCOL_VERSION   # stdlib-only module: importing it cannot fail on a missing package
 
 # Progress events are throttled: the pipeline may report thousands of steps, and each event is a line the
 # client parses on Blender's main thread. Stage changes and the end of a stage always go through.
@@ -232,11 +238,16 @@ class _Server:
     def _run(self, request: dict) -> dict:
         import numpy as np
 
+        from .contract import MeshResult, ReconstructionOptions, ResultInfo
         from .errors import InputError
         from .pipeline import reconstruct
-        from .result import ReconstructionOptions
 
         job_id = request.get("id")
+        if request.get("protocol", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+            return {"type": "error", "id": job_id, "kind": "protocol",
+                    "message": f"This inference worker speaks protocol {PROTOCOL_VERSION}, the request "
+                               f"{request.get('protocol')!r}: it belongs to another install of Mesh from Image. "
+                               f"Restart Blender."}
         output_path = request.get("output_path")
         if not output_path:
             raise InputError("The request names no output_path for the mesh.")
@@ -249,18 +260,19 @@ class _Server:
                 raise InputError(f"Could not read the image array {request['image_array_path']}: {exc}") from exc
         else:
             raise InputError("The request names no image (image_path or image_array_path).")
-        options = ReconstructionOptions.from_dict(request.get("options"))
+        options = ReconstructionOptions.from_wire(request.get("options"))
 
         rec = reconstruct(source, options, mask=request.get("mask_path") or None,
                           progress=self._progress_reporter(job_id), name=request.get("name") or None)
 
+        answer = MeshResult(vertices=rec.vertices, faces=rec.faces, uvs=rec.uvs, frame=rec.image_frame,
+                            name=rec.name, device=rec.device, timings=_plain(rec.timings),
+                            info=ResultInfo.from_wire(_plain(rec.info)))
         # Write beside the target, then rename: the client never sees a half-written file.
         partial = output_path + ".partial.npz"
-        np.savez(partial, vertices=np.asarray(rec.vertices, dtype=np.float32),
-                 faces=np.asarray(rec.faces, dtype=np.int32), uvs=np.asarray(rec.uvs, dtype=np.float32))
+        answer.save_arrays(partial)
         os.replace(partial, output_path)
-        meta = {"name": rec.name, "device": rec.device, "timings": _plain(rec.timings), "info": _plain(rec.info)}
-        return {"type": "result", "id": job_id, "mesh_path": output_path, "meta": meta}
+        return {"type": "result", "id": job_id, "mesh_path": output_path, "meta": _plain(answer.meta_to_wire())}
 
 
 def _ready_event() -> dict:

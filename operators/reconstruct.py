@@ -10,6 +10,7 @@ import math
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
+from ..inference import contract
 from ..scene import image_source, reconstruction, settings
 from ..scene.image_source import SourceError
 from ..scene.output import OutputOptions
@@ -89,19 +90,14 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
     filter_folder: BoolProperty(default=True, options={'HIDDEN', 'SKIP_SAVE'})
 
     # Options, shown in the redo panel.
-    size: FloatProperty(name="Size", description="Length of the silhouette's longer side", default=1.0,
-                        min=0.001, soft_max=100.0, subtype='DISTANCE', unit='LENGTH')
-    template_vertices: IntProperty(name="Density", description="Approximate number of vertices of the mesh",
-                                   default=2500, min=200, max=50000, soft_max=20000)
-    refine: BoolProperty(name="Refine", description="Fit the surface to the silhouette after the first estimate",
-                         default=True)
-    refine_steps: IntProperty(name="Steps", description="Refinement iterations", default=150, min=1, max=2000)
-    even_triangles: BoolProperty(name="Even Triangles",
-                                 description="Remesh the surface into even triangles of about the chosen density "
-                                             "(off: keep the template's triangles, which a learned prior stretches)",
-                                 default=True)
+    # Defaults, bounds and descriptions: inference/contract.py, shared with both command lines.
+    size: FloatProperty(**contract.blender_property("size", subtype='DISTANCE', unit='LENGTH'))
+    template_vertices: IntProperty(**contract.blender_property("template_vertices"))
+    refine: BoolProperty(**contract.blender_property("refine"))
+    refine_steps: IntProperty(**contract.blender_property("refine_steps"))
+    even_triangles: BoolProperty(**contract.blender_property("remesh"))
     shape_prior: EnumProperty(
-        name="Shape Prior", default='LEARNED',
+        name="Shape Prior", default='NONE' if contract.default("model") == contract.MODEL_NONE else 'LEARNED',
         items=(('LEARNED', "Learned", "The shipped learned shape prior guesses depth and back from the picture, then "
                                       "the fit follows the silhouette (falls back to the inflated silhouette when "
                                       "no weights ship)"),
@@ -244,7 +240,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices, refine=self.refine,
                                    refine_steps=self.refine_steps, device=settings.engine_device(choice),
                                    all_objects=self.objects != 'LARGEST', even_triangles=self.even_triangles,
-                                   model="auto" if self.shape_prior == 'LEARNED' else "none")
+                                   model=contract.MODEL_AUTO if self.shape_prior == 'LEARNED' else contract.MODEL_NONE)
         return ReconstructionRun(source, run_settings, settings.worker_client(context))
 
     def _finish(self, context, run) -> set:
@@ -253,7 +249,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         except _build_error_types() as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
-        engine_warning = ((run.answer or {}).get("meta") or {}).get("info", {}).get("warning")
+        engine_warning = run.answer.info.warning if run.answer is not None else None
         if engine_warning:   # e.g. a learned model could not load and the training-free path was used
             self.report({'WARNING'}, str(engine_warning))
         if built.cleanup.is_manifold:

@@ -49,10 +49,10 @@ class _Created:
                 pass
 
 
-def build_object(context, source: ImageSource, result: dict | list, size: float, location,
-                 output: OutputOptions | None = None, info: dict | None = None) -> BuiltObject:
-    """`result` is one worker answer, or a list of answers for the separate objects of one picture
-    (largest first)."""
+def build_object(context, source: ImageSource, result, size: float, location,
+                 output: OutputOptions | None = None, info=None) -> BuiltObject:
+    """`result` is one worker answer (contract.MeshResult), or a list of answers for the separate objects of
+    one picture (largest first); `info` (contract.ResultInfo) the facts of the first."""
     from .placement import engine_elevation, stand_upright
     from .topology import apply_topology
 

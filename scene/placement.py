@@ -18,8 +18,9 @@ from mathutils import Matrix, Vector
 MAX_ELEVATION = math.radians(80)
 
 
-def engine_elevation(info: dict) -> float | None:
-    """The camera elevation (radians) a learned model estimated, when the answer carries one."""
+def engine_elevation(info) -> float | None:
+    """The camera elevation (radians) a learned model estimated, when the answer's info (contract.ResultInfo,
+    or its dict form) carries one."""
     value = (info or {}).get("elevation")
     if value is None:
         return None

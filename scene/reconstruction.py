@@ -11,42 +11,51 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
+from ..inference import contract
+from ..inference.contract import MeshResult
 from .image_source import ImageSource
 
 # The last successful answer, so that redoing the operator with another size (or placement) does not
 # run the network again. One entry: the redo panel only ever repeats the last run...
-_last_answer: tuple[str, dict] | None = None
+_last_answer: tuple[str, MeshResult] | None = None
 # ...but one run may be several requests (the separate objects of one picture), each remembered here.
-_recent_answers: "OrderedDict[str, dict]" = OrderedDict()
+_recent_answers: "OrderedDict[str, MeshResult]" = OrderedDict()
 RECENT_ANSWERS = 16
 # The run the UI is currently driving, for the panels' progress bar (None when idle).
 active_run: "ReconstructionRun | None" = None
-# Facts about the last finished run for the panels: device, model, timing.
+# Facts about the last finished run for the panels (the answer's wire meta: device, timings, info...).
 last_meta: dict = {}
+
+
+_default = contract.default
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    size: float = 1.0               # metres, the silhouette's longer side
-    template_vertices: int = 2500
-    refine: bool = True
-    refine_steps: int = 150
-    device: str = "auto"            # engine device name (see settings.engine_device)
-    object_index: int = 0           # which separate object of the picture (largest first)
+    """One run's settings as the operator and the headless command give them; defaults from the contract."""
+    size: float = _default("size")                      # metres, the silhouette's longer side
+    template_vertices: int = _default("template_vertices")
+    refine: bool = _default("refine")
+    refine_steps: int = _default("refine_steps")
+    device: str = _default("device")                    # engine device name (see settings.engine_device)
+    object_index: int = _default("object_index")        # which separate object of the picture (largest first)
     all_objects: bool = False       # reconstruct every separate object of the picture, not just one
-    model: str = "auto"             # shape prior: "auto" (the shipped default), "none" (training-free) or a name
-    even_triangles: bool = True     # isotropic remeshing after the fit (the engine's `remesh`)
+    model: str = _default("model")  # shape prior: "auto" (the shipped default), "none" (training-free) or a name
+    even_triangles: bool = _default("remesh")           # isotropic remeshing after the fit (the engine's `remesh`)
+
+    def __post_init__(self):
+        contract.check("size", self.size)
+
+    def options(self) -> contract.ReconstructionOptions:
+        """The engine's options, checked (contract.OptionError names what is wrong)."""
+        return contract.ReconstructionOptions(
+            template_vertices=self.template_vertices, refine=self.refine, refine_steps=self.refine_steps,
+            device=self.device, model=self.model, object_index=self.object_index,
+            remesh=self.even_triangles).validate()
 
     def engine_options(self) -> dict:
-        options = {"template_vertices": int(self.template_vertices), "refine": bool(self.refine),
-                   "refine_steps": int(self.refine_steps), "device": self.device}
-        if self.model != "none":
-            options["model"] = self.model
-        if not self.even_triangles:
-            options["remesh"] = False
-        if self.object_index:   # the default stays out, so earlier answers keep matching the cache
-            options["object_index"] = int(self.object_index)
-        return options
+        """The request's options: every one, so the engine's default never stands in for a choice."""
+        return self.options().to_wire()
 
 
 class ReconstructionRun:
@@ -55,7 +64,7 @@ class ReconstructionRun:
         self.settings = settings
         self.client = client
         self.job = None
-        self.answer: dict | None = None
+        self.answer: MeshResult | None = None
         self._key = ""
         self._temp_dir: str | None = None
         self._request: dict | None = None
@@ -134,7 +143,7 @@ class ReconstructionRun:
             return ("starting the worker", 0.0)
         return self.job.progress
 
-    def result(self) -> dict:
+    def result(self) -> MeshResult:
         """The worker's answer once `done` (raises the worker's error)."""
         if self.answer is None:
             try:
@@ -147,7 +156,7 @@ class ReconstructionRun:
                 self._remove_temp()
         return self.answer
 
-    def wait(self, timeout: float = 600) -> dict:
+    def wait(self, timeout: float = 600) -> MeshResult:
         """Block until the answer is there (scripts, background mode, CLI); with `all_objects`, until
         every object's answer is there."""
         if self.answer is None:
@@ -159,7 +168,7 @@ class ReconstructionRun:
             run.wait(timeout=timeout)
         return self.answer
 
-    def answers(self) -> list[dict]:
+    def answers(self) -> list[MeshResult]:
         """Every object's answer, largest first (one unless `all_objects`)."""
         first = self.result()
         return [first] + [run.result() for run in self._start_others()]
@@ -168,7 +177,7 @@ class ReconstructionRun:
         """Once the first answer says how many objects the picture holds, ask for the others (the worker
         is running by then, so this does not block)."""
         if self._others is None:
-            count = int(((self.result().get("meta") or {}).get("info") or {}).get("object_count") or 1)
+            count = int(self.result().info.object_count or 1)
             self._others = []
             if self.settings.all_objects and not self._cancelled:
                 for index in range(1, count):
@@ -192,18 +201,17 @@ class ReconstructionRun:
         `output` (output.OutputOptions) says what to make of them; None: the plain projected object."""
         from .build import build_object
         answers = self.answers()
-        info = (answers[0].get("meta") or {}).get("info") or {}
-        return build_object(context, self.source, answers, self.settings.size, location, output, info)
+        return build_object(context, self.source, answers, self.settings.size, location, output, answers[0].info)
 
     # -- internals -------------------------------------------------------------------------------
-    def _keep(self, answer: dict) -> None:
+    def _keep(self, answer: MeshResult) -> None:
         global _last_answer, last_meta
         self.answer = answer
         _last_answer = (self._key, answer)
         _recent_answers[self._key] = answer
         while len(_recent_answers) > RECENT_ANSWERS:
             _recent_answers.popitem(last=False)
-        last_meta = dict(answer.get("meta") or {})
+        last_meta = answer.meta_to_wire()
 
     def _remove_temp(self) -> None:
         if self._temp_dir is not None:

@@ -26,6 +26,12 @@ import numpy as np
 
 from .runtime import Runtime, for_python
 
+try:   # in Blender: a subpackage of the extension beside inference/
+    from ..inference import contract
+except ImportError:   # the repository root on sys.path (tests, scripts): top-level packages
+    from inference import contract
+# contract is standard library only: importing it here brings no torch into Blender.
+
 _STOP_GRACE_S = 5.0          # how long stop() lets the worker finish on its own before killing it
 _LOG_TAIL_CHARS = 3000       # how much of the worker's stderr an error message quotes
 _LOGS_KEPT = 10              # older worker logs in the log folder are deleted at start-up
@@ -33,7 +39,7 @@ _LOGS_KEPT = 10              # older worker logs in the log folder are deleted a
 
 class WorkerError(Exception):
     """A job or the worker failed. ``kind`` says how: "startup", "timeout", "died", "input", "cancelled",
-    "internal" or "dependency"; the message is written for the artist and names what to do."""
+    "internal", "dependency" or "protocol" (a worker of another version); the message is written for the artist and names what to do."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -140,15 +146,16 @@ class Job:
         with self._lock:
             return self._progress
 
-    def result(self) -> dict:
-        """{"vertices", "faces", "uvs" (numpy arrays), "meta"} once done; raises WorkerError if the job failed."""
+    def result(self) -> "contract.MeshResult":
+        """The answer (vertices, faces, uvs, frame, name, device, timings, info) once done; raises WorkerError
+        if the job failed."""
         if not self.done:
             raise RuntimeError(f"Job {self.id} has not finished; check Job.done or call Job.wait() first.")
         if self._error is not None:
             raise self._error
         return self._result
 
-    def wait(self, timeout: float | None = 600.0) -> dict:
+    def wait(self, timeout: float | None = 600.0) -> "contract.MeshResult":
         """Block until the job ends and return its result. After ``timeout`` seconds the job is cancelled and
         WorkerError(kind="timeout") is raised."""
         if not self._finished.wait(timeout):
@@ -186,13 +193,19 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
-def _load_mesh(path: str) -> dict:
-    with np.load(path, allow_pickle=False) as data:
-        mesh = {"vertices": np.array(data["vertices"], dtype=np.float32),
-                "faces": np.array(data["faces"], dtype=np.int32),
-                "uvs": np.array(data["uvs"], dtype=np.float32)}
-    _remove_quietly(path)
-    return mesh
+def _load_mesh(path: str, meta: dict) -> "contract.MeshResult":
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return contract.MeshResult.from_wire(meta, data)
+    finally:
+        _remove_quietly(path)
+
+
+def _protocol_message(worker_protocol, log_path: str | None) -> str:
+    return (f"The inference worker that answered speaks protocol {worker_protocol!r}, this Blender side "
+            f"{contract.PROTOCOL_VERSION}: it comes from another (older or newer) install of Mesh from Image that "
+            f"is still running. Restart Blender so that the worker of the installed version starts."
+            + (f" (worker log: {log_path})" if log_path else ""))
 
 
 class _Process:
@@ -303,6 +316,10 @@ class WorkerClient:
                     f"The inference worker {_describe_exit(code)} during start-up (interpreter '{self.python}'). "
                     f"Is it a Python 3.11+ interpreter? Choose another in the add-on preferences."
                     + self._quote_log(proc.log_path)))
+            if proc.ready_info.get("protocol") != contract.PROTOCOL_VERSION:
+                # It would misread our options or we its answers; nothing it could compute is worth that.
+                self._kill(proc)
+                raise WorkerError("protocol", _protocol_message(proc.ready_info.get("protocol"), proc.log_path))
             with self._lock:
                 self._proc = proc
                 self._died = False
@@ -412,14 +429,15 @@ class WorkerClient:
     def submit(self, request: dict) -> Job:
         """Queue a reconstruction. ``request`` holds the protocol's reconstruct fields without cmd/id/output_path:
         image_path, or image_array_path (a .npy the caller owns), or image_array (a numpy array, which the client
-        writes to a temporary .npy); optional mask_path, name and options (a dict or anything with to_dict()).
+        writes to a temporary .npy); optional mask_path, name and options (contract.ReconstructionOptions, or
+        its wire dict, which the worker checks).
         Starts the worker first if it is not running (this blocks while it starts)."""
         request = dict(request)
         for key in ("cmd", "id", "output_path"):
             request.pop(key, None)
         options = request.get("options")
-        if options is not None and not isinstance(options, dict):
-            request["options"] = options.to_dict()
+        if isinstance(options, contract.ReconstructionOptions):
+            request["options"] = options.to_wire()
 
         self.start()
         job_id = uuid.uuid4().hex[:12]
@@ -437,7 +455,8 @@ class WorkerClient:
         with self._lock:
             proc = self._proc
             self._jobs[job_id] = job
-        message = {"cmd": "reconstruct", "id": job_id, "output_path": output_path, **request}
+        message = {"cmd": "reconstruct", "id": job_id, "protocol": contract.PROTOCOL_VERSION,
+                   "output_path": output_path, **request}
         if proc is None:   # stopped by another thread since start()
             self._end_job(job, error=WorkerError("cancelled", "The inference worker was stopped."))
         elif not self._write(proc, message):
@@ -496,11 +515,10 @@ class WorkerClient:
             job._add_progress(str(event.get("stage", "")), float(event.get("fraction", 0.0)))
         elif kind == "result":
             try:
-                mesh = _load_mesh(event["mesh_path"])
-            except (OSError, KeyError, ValueError) as exc:
-                self._end_job(job, error=WorkerError("internal", f"The worker's mesh file could not be read: {exc}"))
+                mesh = _load_mesh(event["mesh_path"], event.get("meta") or {})
+            except (OSError, KeyError, ValueError, TypeError) as exc:
+                self._end_job(job, error=WorkerError("internal", f"The worker's answer could not be read: {exc}"))
                 return
-            mesh["meta"] = event.get("meta") or {}
             self._end_job(job, result=mesh)
         elif kind == "error":
             self._end_job(job, error=WorkerError(str(event.get("kind") or "internal"),

@@ -312,7 +312,7 @@ def test_several_objects_through_the_modal_code_path(clean_data, two_blobs):
         time.sleep(0.05)
     answers = run.answers()
     assert len(answers) == 2
-    assert [a["meta"]["info"]["object_count"] for a in answers] == [2, 2]
+    assert [a.info.object_count for a in answers] == [2, 2]
     built = run.build(bpy.context, (0, 0, 0), output.OutputOptions(objects="SEPARATE"))
     assert len(built.objects) == 2
     widths = sorted(o.dimensions.x for o in built.objects)

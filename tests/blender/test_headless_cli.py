@@ -57,6 +57,29 @@ def test_cli_usage_error_returns_2(addon, tmp_path, capsys):
     assert cli.main([str(tmp_path / "x.png"), "--output-dir", str(tmp_path), "--format", "xyz"]) == 2
 
 
+def test_cli_option_bounds_are_the_engine_s(addon, tmp_path, capsys):
+    """--vertices used to be checked only for >= 100 here, while the engine refused above 200,000."""
+    cli = sys.modules[MODULE].cli
+    picture = str(tmp_path / "x.png")
+    for flag, value, said in (("--vertices", "99", "must be between 100 and 200000 (got 99)"),
+                              ("--vertices", "200001", "must be between 100 and 200000"),
+                              ("--refine-steps", "0", "must be between 1 and 10000"),
+                              ("--size", "0", "must be at least 0.001")):
+        assert cli.main([picture, "--output-dir", str(tmp_path), flag, value]) == 2
+        assert said in capsys.readouterr().err
+
+
+def test_cli_model_none_runs_without_the_network(addon, tmp_path, capsys):
+    from importlib import import_module
+    reconstruction = import_module(f"{MODULE}.scene.reconstruction")
+    cli = sys.modules[MODULE].cli
+    picture = write_blob_png(tmp_path / "free.png", 120, 80)
+    assert cli.main([str(picture), "--output-dir", str(tmp_path / "out"), "--vertices", "400", "--refine-steps",
+                     "10", "--model", "none"]) == 0
+    assert reconstruction.last_meta["info"]["model"] == "none"
+    assert "network" not in reconstruction.last_meta["timings"]
+
+
 @pytest.mark.parametrize("fmt", ["fbx", "usd", "ply", "stl", "blend"])
 def test_cli_other_formats(addon, tmp_path, fmt):
     """One picture per format (the reconstruction is reused between them; only the export differs)."""

@@ -327,3 +327,40 @@ def test_even_triangles_can_be_switched_off(clean_data, tmp_path):
 
     even, kept = spread(), spread(even_triangles=False)
     assert even < 0.2 and even < 0.75 * kept
+
+
+def test_inflated_silhouette_reaches_the_engine(clean_data, tmp_path):
+    """Shape Prior = Inflated Silhouette used to run the network: the request left model "none" out and the
+    engine's default is "auto". The request must carry it, and the worker must then run no network."""
+    bpy = clean_data
+    from importlib import import_module
+    reconstruction = import_module(f"{MODULE}.scene.reconstruction")
+    assert reconstruction.RunSettings(model="none").engine_options()["model"] == "none"
+    assert reconstruction.RunSettings().engine_options()["model"] == "auto"
+    path = write_blob_png(tmp_path / "prior.png", 120, 80)
+    assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), shape_prior='NONE', **FAST) == {'FINISHED'}
+    free = reconstruction._last_answer[1]
+    assert free.info.model == "none" and free.info.network_vertices is None
+    assert "network" not in free.timings
+    assert bpy.ops.mesh_from_image.reconstruct(filepath=str(path), shape_prior='LEARNED', **FAST) == {'FINISHED'}
+    learned = reconstruction._last_answer[1]
+    assert learned is not free and learned.info.model != "none" and "network" in learned.timings
+    assert reconstruction.last_meta["info"]["model"] == learned.info.model   # what the sidebar shows
+
+
+def test_operator_properties_come_from_the_contract(clean_data):
+    """Defaults and limits of the redo panel are the engine's (one range for the vertex count everywhere)."""
+    from importlib import import_module
+    contract = import_module(f"{MODULE}.inference.contract")
+    props = clean_data.ops.mesh_from_image.reconstruct.get_rna_type().properties
+    vertices = props["template_vertices"]
+    assert (vertices.default, vertices.hard_min, vertices.hard_max) == (2500, contract.VERTICES_MIN,
+                                                                        contract.VERTICES_MAX)
+    steps = props["refine_steps"]
+    assert (steps.default, steps.hard_min, steps.hard_max) == (150, contract.STEPS_MIN, contract.STEPS_MAX)
+    assert props["size"].hard_min == pytest.approx(contract.SIZE_MIN) and props["size"].default == 1.0
+    assert props["even_triangles"].default is True and props["refine"].default is True
+    with pytest.raises(ValueError, match="size must be at least 0.001"):
+        import_module(f"{MODULE}.scene.reconstruction").RunSettings(size=0.0)
+    with pytest.raises(ValueError, match="template_vertices must be between 100 and 200000"):
+        import_module(f"{MODULE}.scene.reconstruction").RunSettings(template_vertices=50).engine_options()

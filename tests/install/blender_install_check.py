@@ -49,8 +49,8 @@ def reconstruct(runtime, image: str, log_dir: str) -> dict:
         start_s = time.monotonic() - started
         result = client.submit({"image_path": image, "options": FAST}).wait(300)
         return {"start_s": start_s, "total_s": time.monotonic() - started, "torch": info.get("torch"),
-                "python": info.get("python"), "vertices": int(len(result["vertices"])),
-                "faces": int(len(result["faces"]))}
+                "python": info.get("python"), "vertices": int(len(result.vertices)),
+                "faces": int(len(result.faces))}
     finally:
         client.stop()
 

@@ -19,7 +19,7 @@ def test_array_round_trip_gives_a_closed_mesh_in_the_evaluation_frame(client, el
     assert client.state == "busy"
     result = job.wait(120)
 
-    v, f, uv = result["vertices"], result["faces"], result["uvs"]
+    v, f, uv = result.vertices, result.faces, result.uvs
     assert v.dtype == np.float32 and v.ndim == 2 and v.shape[1] == 3 and len(v) > 100
     assert f.dtype == np.int32 and f.shape[1] == 3 and f.min() >= 0 and f.max() < len(v)
     assert uv.shape == (len(v), 2) and uv.min() >= 0.0 and uv.max() <= 1.0
@@ -29,11 +29,12 @@ def test_array_round_trip_gives_a_closed_mesh_in_the_evaluation_frame(client, el
     assert extent[1] == pytest.approx(1.0, abs=0.06)
     assert extent[0] == pytest.approx(0.38 / 0.42 * 0.8, abs=0.06)
 
-    meta = result["meta"]
-    assert meta["name"] == "ellipse"
-    assert meta["device"].startswith("cpu")
-    assert set(meta["timings"]) >= {"load", "mask", "fit"}
-    assert meta["info"]["vertices"] == len(v)
+    assert result.name == "ellipse"
+    assert result.device.startswith("cpu")
+    assert set(result.timings) >= {"load", "mask", "fit"}
+    assert result.info.vertices == len(v) and result.info.object_count == 1
+    # The picture transform arrives with the mesh and is exactly the UVs' map.
+    np.testing.assert_allclose(result.frame.uvs(v[:, :2]), uv, atol=1e-6)
     assert job.done and client.state == "ready"
     assert client.info["last_timing"] > 0
     assert job.result() is result, "result() may be called again"
@@ -57,7 +58,7 @@ def test_progress_events_rise_to_completion(client, ellipse, quick_options):
 
 
 def test_image_path_with_mask_and_options_object(client, tmp_path, ellipse, quick_options):
-    from inference.result import ReconstructionOptions
+    from inference.contract import ReconstructionOptions
 
     rgba = (ellipse * 255).astype(np.uint8)
     rgb = np.where(rgba[:, :, 3:] > 0, rgba[:, :, :3], 255).astype(np.uint8)   # white background, no alpha
@@ -67,8 +68,8 @@ def test_image_path_with_mask_and_options_object(client, tmp_path, ellipse, quic
     job = client.submit({"image_path": str(tmp_path / "photo.jpg"), "mask_path": str(tmp_path / "mask.png"),
                          "options": ReconstructionOptions(**quick_options)})
     result = job.wait(120)
-    assert result["meta"]["name"] == "photo"
-    assert result["meta"]["info"]["mask_source"] == "user mask"
+    assert result.name == "photo"
+    assert result.info.mask_source == "user mask"
 
 
 def test_input_error_names_the_problem_and_keeps_the_worker(client, tmp_path, ellipse, quick_options):
@@ -82,8 +83,24 @@ def test_input_error_names_the_problem_and_keeps_the_worker(client, tmp_path, el
     job = client.submit({"image_array": ellipse, "options": dict(quick_options, template_vertices=10)})
     with pytest.raises(WorkerError) as err:
         job.wait(60)
-    assert err.value.kind == "input" and "between" in str(err.value)
+    assert err.value.kind == "input" and "template_vertices must be between 100 and 200000" in str(err.value)
     assert client.info["pid"] == pid and client.state == "ready"
+
+    # An option this worker does not know is refused, not ignored (it would silently run the default).
+    job = client.submit({"image_array": ellipse, "options": dict(quick_options, vertices=900)})
+    with pytest.raises(WorkerError) as err:
+        job.wait(60)
+    assert err.value.kind == "input" and "Unknown reconstruction option(s): vertices" in str(err.value)
+    assert client.info["pid"] == pid and client.state == "ready"
+
+
+def test_model_none_runs_the_training_free_path(client, ellipse, quick_options):
+    """Inflated Silhouette: the request says model "none", and the worker must not run the network."""
+    learned = client.submit({"image_array": ellipse, "options": dict(quick_options, model="auto")}).wait(120)
+    free = client.submit({"image_array": ellipse, "options": dict(quick_options, model="none")}).wait(120)
+    assert learned.info.model != "none" and learned.info.network_vertices, "the shipped model ran by default"
+    assert free.info.model == "none" and free.info.network_vertices is None
+    assert "network" not in free.timings and "template" in free.timings
 
 
 def test_cancel_mid_job_stops_promptly_and_the_worker_goes_on(client, ellipse, quick_options, long_options,
@@ -103,7 +120,7 @@ def test_cancel_mid_job_stops_promptly_and_the_worker_goes_on(client, ellipse, q
     assert running.progress[1] < 0.9, "the long job was stopped well before its end"
 
     result = client.submit({"image_array": ellipse, "options": quick_options}).wait(120)
-    assert len(result["vertices"]) > 0 and client.info["pid"] == pid
+    assert len(result.vertices) > 0 and client.info["pid"] == pid
 
 
 def test_wait_time_out_cancels_the_job(client, ellipse, long_options):

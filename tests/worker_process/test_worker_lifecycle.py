@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from inference import contract
 from worker import WorkerError, get_client, shutdown_all
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,7 +36,7 @@ def test_worker_killed_mid_job_fails_as_died_and_the_next_job_starts_a_new_one(
     assert client.state == "dead"
 
     result = client.submit({"image_array": ellipse, "options": quick_options}).wait(120)
-    assert len(result["faces"]) > 0
+    assert len(result.faces) > 0
     assert client.state == "ready" and client.info["pid"] != first_pid
 
 
@@ -262,3 +263,55 @@ def test_engine_failures_become_typed_errors_with_the_traceback_in_the_log(tmp_p
     assert answers["dep"]["kind"] == "dependency" and "scikit-image" in answers["dep"]["message"]
     assert answers["bug"]["kind"] == "internal" and "ValueError: boom in the engine" in answers["bug"]["message"]
     assert "Traceback" in stderr and "boom in the engine" in stderr
+
+
+def _older_install(tmp_path, protocol: int) -> str:
+    """A copy of this package whose engine speaks another protocol: what an older install's worker is."""
+    import shutil
+
+    package = tmp_path / "old_install"
+    shutil.copytree(os.path.join(REPO_ROOT, "inference"), package / "inference",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    contract_py = package / "inference" / "contract.py"
+    text = contract_py.read_text()
+    assert f"PROTOCOL_VERSION = {contract.PROTOCOL_VERSION}\n" in text
+    contract_py.write_text(text.replace(f"PROTOCOL_VERSION = {contract.PROTOCOL_VERSION}\n",
+                                        f"PROTOCOL_VERSION = {protocol}\n"))
+    return str(package)
+
+
+def test_a_worker_of_another_protocol_is_refused_with_restart_blender(make_client, tmp_path, ellipse, quick_options):
+    client = make_client(package_dir=_older_install(tmp_path, contract.PROTOCOL_VERSION - 1))
+    with pytest.raises(WorkerError) as err:
+        client.submit({"image_array": ellipse, "options": quick_options})
+    assert err.value.kind == "protocol"
+    message = str(err.value)
+    assert f"protocol {contract.PROTOCOL_VERSION - 1}" in message and "Restart Blender" in message
+    assert client.state == "dead" and client.info.get("pid") is None, "the old worker is not kept"
+
+
+def test_the_worker_refuses_a_request_of_another_protocol(tmp_path, ellipse, quick_options):
+    import numpy as np
+
+    np.save(tmp_path / "image.npy", ellipse)
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS="1")
+    request = {"cmd": "reconstruct", "id": "p1", "protocol": contract.PROTOCOL_VERSION + 1,
+               "image_array_path": str(tmp_path / "image.npy"), "options": quick_options,
+               "output_path": str(tmp_path / "mesh.npz")}
+    worker = subprocess.Popen([sys.executable, "-u", "-m", "inference.worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT)
+    try:
+        ready = json.loads(worker.stdout.readline())
+        worker.stdin.write((json.dumps(request) + "\n").encode())
+        worker.stdin.flush()
+        answer = json.loads(worker.stdout.readline())
+        worker.stdin.close()
+        assert worker.wait(30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.stdout.close()
+        worker.stderr.close()
+    assert ready["protocol"] == contract.PROTOCOL_VERSION
+    assert answer["type"] == "error" and answer["kind"] == "protocol" and "Restart Blender" in answer["message"]
+    assert not (tmp_path / "mesh.npz").exists()

@@ -1,0 +1,381 @@
+"""What crosses the boundaries between Blender, the headless commands, the worker and the engine, written once.
+
+The reconstruction's options (each with its default, bounds and help), their worker-message form, the
+protocol version, and the typed answer (mesh arrays, the picture transform, the info fields). The Blender
+operator's properties, `blender -c mesh_from_image`, `python -m inference`, the worker on both ends and the
+benchmark all take their options from here, so a default or a limit changes in one place.
+
+Imports only the standard library and `.errors` at module level: Blender (scene/, worker/) imports this
+without torch, and numpy is imported only by the functions that handle arrays. `inference/__init__.py`
+keeps to cheap imports for the same reason (tests/engine/test_contract.py checks both)."""
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# The worker's ready event and every request carry this. 2: options are validated (unknown names are
+# refused) and the result carries the picture transform (`ImageFrame`) instead of leaving it to a fit of UVs.
+PROTOCOL_VERSION = 2
+
+DEVICES = ("auto", "cpu", "cuda", "gpu", "mps")
+MODEL_AUTO, MODEL_NONE = "auto", "none"
+
+# One range for every entry point: the engine's own bounds. Everything `python -m inference` and the engine
+# accepted keeps working; the operator's narrower 200-50,000 was a choice for the slider, which keeps its
+# 200-20,000 soft range (an artist can still type more, and dense meshes are the remesher refining a fit of
+# at most pipeline.NETWORK_MAX_VERTICES, 40k in about 13 s here); the headless command's ">= 100" had no
+# ceiling, so a typo of 10^7 reached the engine before it was refused.
+VERTICES_MIN, VERTICES_MAX = 100, 200_000
+# The fit converges within its default 150 steps; a few thousand are useful to hold a job long enough to
+# cancel it (the worker tests use 4,000), and beyond 10,000 it is a typo that would run for minutes.
+STEPS_MIN, STEPS_MAX = 1, 10_000
+# A millimetre (the operator's old floor); the headless command accepted anything above 0.
+SIZE_MIN = 0.001
+
+
+class OptionError(InputError, ValueError):
+    """An option has the wrong type or lies outside its bounds. An InputError, so the worker answers it as
+    kind "input", and a ValueError, so Blender's callers report it as they do other bad values."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one option is shown and checked; the default is the dataclass field's."""
+    help: str                               # one sentence, shown in --help and as the Blender tooltip
+    label: str = ""                         # Blender property name
+    minimum: float | None = None
+    maximum: float | None = None
+    soft_min: float | None = None           # Blender slider range only
+    soft_max: float | None = None
+    choices: tuple | None = None
+    flags: tuple[str, ...] = ()             # command-line spellings (a True-by-default bool: its --no- flag)
+    flag_help: str = ""                     # help of a --no- flag (what switching it off does)
+
+
+def _option(default, help: str, **spec):
+    return field(default=default, metadata={"spec": Spec(help=help, **spec)})
+
+
+@dataclass
+class ReconstructionOptions:
+    """The options of one reconstruction: what the engine takes and what the worker message carries."""
+    template_vertices: int = _option(
+        2500, "Approximate number of vertices of the mesh", label="Density", minimum=VERTICES_MIN,
+        maximum=VERTICES_MAX, soft_min=200, soft_max=20_000, flags=("--vertices",))
+    refine: bool = _option(
+        True, "Fit the surface to the silhouette after the first estimate", label="Refine",
+        flags=("--no-refine",), flag_help="skip the silhouette fit")
+    refine_steps: int = _option(
+        150, "Silhouette fit (refinement) iterations", label="Steps", minimum=STEPS_MIN, maximum=STEPS_MAX,
+        soft_max=2000, flags=("--refine-steps", "--steps"))
+    device: str = _option(
+        "auto", "Where the reconstruction computes (gpu: CUDA, else Apple MPS)", label="Device", choices=DEVICES,
+        flags=("--device",))
+    model: str = _option(
+        MODEL_AUTO, "Shape prior: auto (the shipped learned model, the default), none (inflated silhouette, "
+                    "training-free) or a model name", label="Shape Prior", flags=("--model",))
+    object_index: int = _option(
+        0, "Which separate object of the picture, largest first (info object_count says how many)",
+        label="Object", minimum=0)
+    untangle: bool = _option(True, "Smooth away self-intersections after the fit", label="Untangle")
+    remesh: bool = _option(
+        True, "Remesh the surface into even triangles of about the chosen density (off: keep the template's "
+              "triangles, which a learned prior stretches)", label="Even Triangles",
+        flags=("--no-remesh",), flag_help="keep the template's triangles instead of remeshing them evenly after the fit")
+
+    # -- checking ------------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Every option that is wrong, each named with its bounds and the value given."""
+        found = []
+        for f in fields(self):
+            found += _check(f.name, getattr(self, f.name))
+        return found
+
+    def validate(self) -> "ReconstructionOptions":
+        found = self.problems()
+        if found:
+            raise OptionError("Invalid reconstruction option" + ("s" if len(found) > 1 else "") + ": "
+                              + "; ".join(found) + ".")
+        return self
+
+    # -- the worker message ----------------------------------------------------------------------------
+    def to_wire(self) -> dict:
+        """Every option, always: a request that leaves one out would get the engine's default, which is how
+        Inflated Silhouette once ran the network (model "none" was dropped and the engine took "auto")."""
+        return asdict(self)
+
+    @classmethod
+    def from_wire(cls, message: dict | None) -> "ReconstructionOptions":
+        """The options of a request, checked. Missing names take their defaults; unknown names are refused
+        (a client from another version would otherwise have its choice ignored without a word)."""
+        if message is None:
+            return cls()
+        if not isinstance(message, dict):
+            raise OptionError(f"The options must be a mapping of names to values, not {type(message).__name__}.")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(message) - known)
+        if unknown:
+            raise OptionError(f"Unknown reconstruction option(s): {', '.join(map(str, unknown))} "
+                              f"(known: {', '.join(sorted(known))}).")
+        return cls(**{name: _coerce(name, value) for name, value in message.items()}).validate()
+
+    to_dict = to_wire                   # the JSON report and older callers
+    from_dict = from_wire
+
+
+_FIELDS = {f.name: f for f in fields(ReconstructionOptions)}
+
+# Options of a run that stay on the Blender side (not sent to the worker) but are shared by the operator
+# and the headless command.
+BLENDER_SPECS: dict[str, tuple[Any, Spec]] = {
+    "size": (1.0, Spec(help="Length of the silhouette's longer side in metres", label="Size", minimum=SIZE_MIN,
+                       soft_max=100.0, flags=("--size",))),
+}
+
+
+def spec(name: str) -> Spec:
+    return _FIELDS[name].metadata["spec"] if name in _FIELDS else BLENDER_SPECS[name][1]
+
+
+def default(name: str):
+    return _FIELDS[name].default if name in _FIELDS else BLENDER_SPECS[name][0]
+
+
+def _range_text(s: Spec) -> str:
+    if s.minimum is not None and s.maximum is not None:
+        return f"between {s.minimum:g} and {s.maximum:g}"
+    if s.minimum is not None:
+        return f"at least {s.minimum:g}"
+    return f"at most {s.maximum:g}"
+
+
+def _check(name: str, value) -> list[str]:
+    s, kind = spec(name), type(default(name))
+    if kind is bool:
+        return [] if isinstance(value, bool) else [f"{name} must be true or false (got {value!r})"]
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                (kind is int and not float(value).is_integer()) or not math.isfinite(value):
+            return [f"{name} must be {'a whole number' if kind is int else 'a number'} (got {value!r})"]
+        if (s.minimum is not None and value < s.minimum) or (s.maximum is not None and value > s.maximum):
+            return [f"{name} must be {_range_text(s)} (got {value:g})"]
+        return []
+    if not isinstance(value, str) or not value.strip():
+        return [f"{name} must be a non-empty name (got {value!r})"]
+    if s.choices is not None and value.lower() not in s.choices:
+        return [f"{name} must be one of {', '.join(s.choices)} (got {value!r})"]
+    return []
+
+
+def _coerce(name: str, value):
+    """A JSON value as the option's type where that loses nothing (2500.0 -> 2500); anything else is left
+    for the check to name."""
+    kind = type(default(name))
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def check(name: str, value) -> None:
+    """Raise OptionError when one option's value is wrong (for Blender-side options such as size)."""
+    found = _check(name, value)
+    if found:
+        raise OptionError(f"Invalid option: {found[0]}.")
+
+
+# -- command lines --------------------------------------------------------------------------------------
+ENGINE_FLAGS = ("template_vertices", "refine", "refine_steps", "device", "model", "remesh")
+
+
+def _arg_type(name: str):
+    kind = type(default(name))
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}")
+        found = _check(name, value)
+        if found:
+            raise argparse.ArgumentTypeError(found[0].split(" ", 1)[1])   # "must be between ..."
+        return value
+    parse.__name__ = kind.__name__   # argparse names the type in "invalid int value" messages
+    return parse
+
+
+def add_arguments(parser, names=ENGINE_FLAGS) -> None:
+    """Add the named options' flags to an argparse parser (or group), with defaults, bounds and help from here.
+    The values land under the option's own name (args.template_vertices, args.refine, ...)."""
+    for name in names:
+        s, value = spec(name), default(name)
+        if isinstance(value, bool):
+            parser.add_argument(*s.flags, dest=name, action="store_false" if value else "store_true",
+                                help=s.flag_help or s.help)
+        elif isinstance(value, (int, float)):
+            parser.add_argument(*s.flags, dest=name, type=_arg_type(name), default=value,
+                                metavar="N" if isinstance(value, int) else "X",
+                                help=f"{s.help} ({_range_text(s)}; default {value:g})".replace("%", "%%"))
+        else:
+            parser.add_argument(*s.flags, dest=name, default=value, choices=s.choices,
+                                help=f"{s.help} (default {value})".replace("%", "%%"))
+
+
+def options_from_args(args, **overrides) -> ReconstructionOptions:
+    """The ReconstructionOptions of parsed arguments (options without a flag keep their defaults)."""
+    given = {name: getattr(args, name) for name in _FIELDS if hasattr(args, name)}
+    return ReconstructionOptions(**dict(given, **overrides)).validate()
+
+
+# -- Blender properties ---------------------------------------------------------------------------------
+def blender_property(name: str, **extra) -> dict:
+    """Keyword arguments for bpy.props.{Int,Float,Bool,String}Property: name, description, default and, for
+    numbers, min/max/soft_min/soft_max. `extra` (subtype, unit, options...) is passed through."""
+    s, value = spec(name), default(name)
+    kwargs = {"name": s.label or name, "description": s.help, "default": value}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        for key, bound in (("min", s.minimum), ("max", s.maximum), ("soft_min", s.soft_min),
+                           ("soft_max", s.soft_max)):
+            if bound is not None:
+                kwargs[key] = type(value)(bound)
+    kwargs.update(extra)
+    return kwargs
+
+
+# -- the answer -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImageFrame:
+    """Where the evaluation frame lies in the whole picture: u = u_scale * x + u_offset and
+    v = v_scale * y + v_offset (UVs, v up) for evaluation-frame (x, y). The engine knows it exactly; Blender
+    uses it to place a reference camera, lay several objects out as in the picture, and recompute UVs after
+    a remesher dropped them."""
+    u_scale: float
+    u_offset: float
+    v_scale: float
+    v_offset: float
+
+    def __post_init__(self):
+        if not all(math.isfinite(v) for v in (self.u_scale, self.u_offset, self.v_scale, self.v_offset)) \
+                or self.u_scale <= 0 or self.v_scale <= 0:
+            raise ValueError(f"Not a front projection into the picture: {self}.")
+
+    def uvs(self, xy: "np.ndarray") -> "np.ndarray":
+        import numpy as np
+        xy = np.asarray(xy, dtype=np.float64)
+        return np.stack([self.u_scale * xy[..., 0] + self.u_offset,
+                         self.v_scale * xy[..., 1] + self.v_offset], axis=-1).astype(np.float32)
+
+    def picture_extent(self) -> tuple[float, float]:
+        """Width and height of the whole picture in this frame's units."""
+        return 1.0 / self.u_scale, 1.0 / self.v_scale
+
+    def picture_centre(self) -> tuple[float, float]:
+        """Frame (x, y) of the picture's centre (u = v = 0.5)."""
+        return (0.5 - self.u_offset) / self.u_scale, (0.5 - self.v_offset) / self.v_scale
+
+    def to_wire(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_wire(cls, message: dict) -> "ImageFrame":
+        return cls(**{f.name: float(message[f.name]) for f in fields(cls)})
+
+
+@dataclass
+class ResultInfo:
+    """The facts the engine reports about one reconstruction. `extra` keeps whatever else it says, so a
+    new engine fact reaches Blender's panels without a change here."""
+    model: str = MODEL_NONE               # the prior that ran: a model name, or "none" (training-free)
+    mask_source: str = ""                 # how the object was found: alpha, background colour, user mask
+    object_count: int = 1                 # separate objects in the picture (largest first)
+    vertices: int = 0
+    faces: int = 0
+    grid: int = 0                         # the fit's square grid
+    network_vertices: int | None = None   # the template density the network ran at
+    elevation: float | None = None        # radians, the model's estimate of the camera elevation
+    warning: str | None = None            # e.g. the learned model could not load and the training-free path ran
+    self_intersections: dict | None = None
+    remeshed: bool | None = None
+    remesh_rejected: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    # What `python -m inference --report` writes of it besides sizes and timings.
+    REPORTED = ("model", "mask_source", "warning", "self_intersections", "remeshed", "remesh_rejected", "elevation")
+
+    def to_wire(self) -> dict:
+        plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return dict(self.extra, **{k: v for k, v in plain.items() if v is not None})
+
+    @classmethod
+    def from_wire(cls, message: dict | None) -> "ResultInfo":
+        message = dict(message or {})
+        known = {f.name for f in fields(cls)} - {"extra"}
+        info = cls(**{k: message.pop(k) for k in list(message) if k in known})
+        info.extra = message
+        return info
+
+    def get(self, key: str, fallback=None):
+        """Dict-style access for the panels and scripts that read facts by name."""
+        if key in self.extra:
+            return self.extra[key]
+        value = getattr(self, key, None) if key in {f.name for f in fields(self)} - {"extra"} else None
+        return fallback if value is None else value
+
+
+MESH_ARRAYS = {"vertices": ("float32", 3), "faces": ("int32", 3), "uvs": ("float32", 2)}
+
+
+@dataclass
+class MeshResult:
+    """The worker's answer: a closed triangle mesh in the evaluation frame (see inference.result), its UVs
+    into the whole picture, the picture transform, and the facts. On the wire the arrays travel as an .npz
+    (MESH_ARRAYS) and the rest as the result event's JSON `meta`."""
+    vertices: "np.ndarray"      # (N, 3) float32
+    faces: "np.ndarray"         # (M, 3) int32
+    uvs: "np.ndarray"           # (N, 2) float32
+    frame: ImageFrame
+    name: str = "image"
+    device: str = "cpu"
+    timings: dict = field(default_factory=dict)
+    info: ResultInfo = field(default_factory=ResultInfo)
+
+    def meta_to_wire(self) -> dict:
+        return {"name": self.name, "device": self.device, "timings": dict(self.timings),
+                "info": self.info.to_wire(), "frame": self.frame.to_wire()}
+
+    def save_arrays(self, path: str) -> None:
+        import numpy as np
+        with open(path, "wb") as f:   # a file object: np.savez would append .npz to a name without it
+            np.savez(f, **{k: np.asarray(getattr(self, k), dtype=t) for k, (t, _) in MESH_ARRAYS.items()})
+
+    @classmethod
+    def from_wire(cls, meta: dict, arrays) -> "MeshResult":
+        """From the result event's meta and the mapping of its arrays (an open .npz). Raises ValueError
+        (with what is wrong) for an answer that does not hold together."""
+        import numpy as np
+        loaded = {}
+        for key, (dtype, width) in MESH_ARRAYS.items():
+            a = np.array(arrays[key], dtype=dtype)
+            if a.ndim != 2 or a.shape[1] != width:
+                raise ValueError(f"The worker's {key} have shape {a.shape}, not (n, {width}).")
+            loaded[key] = a
+        if len(loaded["uvs"]) != len(loaded["vertices"]):
+            raise ValueError("The worker's UVs do not match its vertices.")
+        if "frame" not in meta:
+            raise ValueError("The worker's answer carries no picture transform (a worker of another version?).")
+        return cls(**loaded, frame=ImageFrame.from_wire(meta["frame"]), name=str(meta.get("name") or "image"),
+                   device=str(meta.get("device") or ""), timings=dict(meta.get("timings") or {}),
+                   info=ResultInfo.from_wire(meta.get("info")))
+
+
+__all__ = ["PROTOCOL_VERSION", "DEVICES", "OptionError", "Spec", "ReconstructionOptions", "BLENDER_SPECS", "spec",
+           "default", "check", "add_arguments", "options_from_args", "blender_property", "ImageFrame",
+           "ResultInfo", "MeshResult", "VERTICES_MIN", "VERTICES_MAX", "STEPS_MIN", "STEPS_MAX", "SIZE_MIN"]
