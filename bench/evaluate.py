@@ -46,16 +46,23 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _load_run(run: str):
-    """A model from a training run's checkpoint (fp32, eval mode), named after the run folder."""
+def _load_run(run):
+    """A model from a training run's checkpoint (fp32, eval mode), named after the run folder. `run`: the run
+    folder (its checkpoint.pt), a checkpoint file (a snapshot), or an already loaded checkpoint dict."""
     from inference.networks import ModelConfig, build_model
 
-    ckpt = torch.load(Path(run) / "checkpoint.pt", map_location="cpu", weights_only=False)
+    if isinstance(run, dict):
+        ckpt, label = run, "checkpoint"
+    else:
+        path = Path(run) / "checkpoint.pt" if Path(run).is_dir() else Path(run)
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        label = path.parent.name if path.name == "checkpoint.pt" else f"{path.parent.parent.name}/{path.stem}"
     config = ModelConfig.from_dict(ckpt["config"])
     model = build_model(config)
-    model.load_state_dict(ckpt["model"])
+    # Checkpoints may hold half-precision weights (AMP runs); inference is fp32.
+    model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})
     model.config = config
-    return f"run:{Path(run).name}@{ckpt['state']['step']}", model.eval()
+    return f"run:{label}@{ckpt.get('state', {}).get('step', -1)}", model.eval()
 
 
 def _network_mesh(model, rgb, mask, vertices):

@@ -76,6 +76,25 @@ def score_mesh(vertices, faces, gt_points, gt_normals, mask_true=None, seed: int
     return out
 
 
+def score_point_sets(pred_points, pred_normals, gt_points, gt_normals, true_silhouettes: dict | None = None,
+                     pixels_per_unit: float | None = None) -> dict:
+    """The realval protocol (shared/realval/README.md) for any prediction that is, or was sampled to, a point
+    set with normals: each set's z centred on its own min/max, then point_scores; for each name -> true
+    silhouette (square bool masks in the render's frame, `pixels_per_unit` pixels per frame unit) also the
+    IoU of the predicted points splatted into that frame (inference.silhouette.splat_silhouette) against it."""
+    from .silhouette import iou, splat_silhouette
+
+    pred = centre_depth(np.asarray(pred_points, np.float64))
+    gt = centre_depth(np.asarray(gt_points, np.float64))
+    out = point_scores(pred, np.asarray(pred_normals, np.float64), gt, np.asarray(gt_normals, np.float64))
+    splat = None
+    for name, true in (true_silhouettes or {}).items():
+        if splat is None:
+            splat = splat_silhouette(pred, true.shape[0], pixels_per_unit)
+        out[name] = iou(splat, true)
+    return out
+
+
 # ----------------------------------------------------------------------------------------------- mesh quality
 
 def is_watertight(faces: np.ndarray) -> bool:

@@ -9,14 +9,28 @@ from .networks import NETWORK_GRID
 
 # Loaded models stay in memory for the process: loading costs ~0.1-0.3 s, a reconstruction may run many times.
 _CACHE: dict[tuple[str, str], object] = {}
+# Networks handed over in-process (bench.realval scores a training checkpoint through the product's own path
+# this way); never persisted, so an installation only ever offers what ships.
+_REGISTERED: dict[str, object] = {}
 
 
 def available_models() -> list[str]:
     from .networks.weights import read_manifest
     try:
-        return sorted(read_manifest()["models"])
+        shipped = sorted(read_manifest()["models"])
     except DependencyError:
-        return []
+        shipped = []
+    return shipped + sorted(set(_REGISTERED) - set(shipped))
+
+
+def register_model(name: str, net) -> str:
+    """Make a loaded network (with `.config`, eval mode) selectable by `name` for this process, as if it
+    shipped; returns the name as the pipeline matches it (lower case)."""
+    key = name.lower()
+    _REGISTERED[key] = net.eval()
+    for cached in [k for k in _CACHE if k[0] == key]:
+        del _CACHE[cached]
+    return key
 
 
 def default_model() -> str | None:
@@ -34,7 +48,7 @@ def _model(name: str, device):
     from .networks.weights import load_model
     key = (name, str(device))
     if key not in _CACHE:
-        _CACHE[key] = load_model(name, device)
+        _CACHE[key] = _REGISTERED[name].to(device) if name in _REGISTERED else load_model(name, device)
     return _CACHE[key]
 
 
