@@ -20,7 +20,7 @@ def ring(major=0.3, minor=0.1):
     return lambda x, y, z: (np.sqrt(x * x + z * z) - major) ** 2 + y * y <= minor ** 2
 
 
-def silhouette(solid, name, half=0.7, n=200, depth_samples=160):
+def silhouette(solid, name, half=0.7, n=200, depth_samples=96):
     """Bool (n, n) projection along the view's axis over [-half, half]^2 of the view's (right, up) plane."""
     rot = np.array(ROTATIONS[name], np.float64)
     c = (np.arange(n) + 0.5) / n * 2 * half - half
@@ -38,9 +38,9 @@ def view_picture(solid, name, size=256, fill=0.85, offset=(0.0, 0.0), n=None):
     """RGBA uint8 picture of the solid's view: the silhouette's box centred (plus `offset`, in pixels)
     with its longer side `fill` of the frame; each view so framed on its own, like a real sheet."""
     n = n or size
-    coarse = silhouette(solid, name, n=160)
+    coarse = silhouette(solid, name, n=128)
     rows, cols = np.flatnonzero(coarse.any(1)), np.flatnonzero(coarse.any(0))
-    cell = 1.4 / 160
+    cell = 1.4 / 128
     box = np.array([cols[0], cols[-1] + 1, rows[0], rows[-1] + 1]) * cell - 0.7
     centre_u, centre_w = (box[0] + box[1]) / 2, -(box[2] + box[3]) / 2
     longer = max(box[1] - box[0], box[3] - box[2])
