@@ -211,7 +211,8 @@ def default_paths() -> list[str]:
 
 def score_view(view: dict, kind: str, make, white: bool = False) -> dict:
     """One path on one view: the scores, watertight (None for point sets) and seconds."""
-    from inference.metrics import is_watertight, sample_surface, score_point_sets
+    from inference.meshes import is_watertight, sample_surface
+    from inference.metrics import score_point_sets
 
     t = time.perf_counter()
     a, b = make(view["white" if white else "png"])

@@ -61,7 +61,8 @@ def view_iou(vertices, faces, linear, offset, mask: np.ndarray) -> float:
 
 
 def score(vertices, faces, obj: str, views, truths: dict) -> dict:
-    from inference.metrics import is_watertight, score_mesh, self_intersections
+    from inference.meshes import is_watertight
+    from inference.metrics import score_mesh, self_intersections
 
     gt_p, gt_n = truth_subset(truths["front"])
     out = score_mesh(vertices, faces, gt_p, gt_n)

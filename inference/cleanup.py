@@ -35,7 +35,7 @@ def clean_up(vertices: np.ndarray, faces: np.ndarray, target_vertices: int, unta
     if progress is not None:
         progress("cleanup", 0.3)
     if remesh:
-        from .metrics import is_watertight
+        from .meshes import is_watertight
         from .remesh import remesh_isotropic, target_edge_length
 
         t = time.perf_counter()

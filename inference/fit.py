@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from .errors import Cancelled  # noqa: F401  (raised by progress callbacks; re-exported for callers)
 from .frame import FRAME_HALF_EXTENT
-from .template import unique_edges
+from .meshes import face_pairs, unique_edges
 
 WEIGHTS = {
     "outside": 1.0,      # mean distance of projected vertices outside the mask (frame units)
@@ -74,16 +74,6 @@ def _nearest_vertices(outline, outline_np, v, torch):
         from scipy.spatial import cKDTree
         _, idx = cKDTree(v[:, :2].detach().numpy()).query(outline_np)
         return torch.from_numpy(idx)
-
-
-def face_pairs(faces: np.ndarray) -> np.ndarray:
-    """(P, 2) indices of faces that share an edge (each interior edge of a closed mesh once)."""
-    e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
-    owner = np.tile(np.arange(len(faces)), 3)
-    order = np.lexsort((e[:, 1], e[:, 0]))
-    e, owner = e[order], owner[order]
-    same = (e[1:] == e[:-1]).all(axis=1)
-    return np.stack([owner[:-1][same], owner[1:][same]], axis=1)
 
 
 def _face_normals(v, f):

@@ -11,33 +11,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .template import unique_edges
+from .meshes import SAMPLES, is_watertight, sample_surface, unique_edges
 
 THRESHOLDS = (0.02, 0.05)
-SAMPLES = 10_000
-
-
-def face_normals_areas(vertices: np.ndarray, faces: np.ndarray):
-    v = np.asarray(vertices, np.float64)
-    f = np.asarray(faces)
-    cross = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-    double_area = np.linalg.norm(cross, axis=1)
-    return cross / np.maximum(double_area, 1e-20)[:, None], 0.5 * double_area
-
-
-def sample_surface(vertices: np.ndarray, faces: np.ndarray, n: int = SAMPLES, seed: int = 0):
-    """n area-weighted points on the mesh and the normals of the faces they lie on."""
-    rng = np.random.default_rng(seed)
-    normals, areas = face_normals_areas(vertices, faces)
-    total = areas.sum()
-    if not np.isfinite(total) or total <= 0:
-        raise ValueError("mesh has no area")
-    idx = rng.choice(len(faces), size=n, p=areas / total)
-    r1, r2 = rng.random(n), rng.random(n)
-    s = np.sqrt(r1)
-    w = np.stack([1 - s, s * (1 - r2), s * r2], axis=1)
-    tri = np.asarray(vertices, np.float64)[np.asarray(faces)[idx]]
-    return (tri * w[:, :, None]).sum(axis=1), normals[idx]
 
 
 def centre_depth(points: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -96,18 +72,6 @@ def score_point_sets(pred_points, pred_normals, gt_points, gt_normals, true_silh
 
 
 # ----------------------------------------------------------------------------------------------- mesh quality
-
-def is_watertight(faces: np.ndarray) -> bool:
-    """Closed and consistently oriented: every directed edge occurs once and its reverse occurs once."""
-    f = np.asarray(faces, np.int64)
-    directed = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
-    n = int(directed.max()) + 1 if len(directed) else 0
-    keys = directed[:, 0] * n + directed[:, 1]
-    if len(np.unique(keys)) != len(keys):
-        return False
-    reverse = directed[:, 1] * n + directed[:, 0]
-    return bool(np.isin(reverse, keys).all())
-
 
 def edge_length_spread(vertices: np.ndarray, faces: np.ndarray) -> float:
     """std / mean of the unique edge lengths (0 = perfectly even)."""

@@ -18,7 +18,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .template import unique_edges, vertex_adjacency
+from .meshes import face_normals_areas, unique_edges, vertex_adjacency, vertex_normals
 
 SPLIT_ABOVE, COLLAPSE_BELOW = 4.0 / 3.0, 4.0 / 5.0   # relative to the target length, as in Botsch & Kobbelt
 FLIP_CREASE_COS = 0.85     # no flips across a fold sharper than ~32 degrees: a flip there would change the shape
@@ -27,7 +27,6 @@ FLIP_CREASE_COS = 0.85     # no flips across a fold sharper than ~32 degrees: a 
 def target_edge_length(vertices: np.ndarray, faces: np.ndarray, vertex_count: int) -> float:
     """Edge length at which equilateral triangles tile this surface with about `vertex_count` vertices
     (a closed triangle mesh has two faces per vertex)."""
-    from .metrics import face_normals_areas
     area = face_normals_areas(vertices, faces)[1].sum()
     return float(np.sqrt(area / (vertex_count * np.sqrt(3.0) / 2.0)))
 
@@ -211,20 +210,12 @@ def _flip_towards_valence_six(v: np.ndarray, f: np.ndarray) -> np.ndarray:
     return f
 
 
-def _vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
-    fn = _cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])   # area-weighted
-    vn = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(vn, f[:, k], fn)
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-300)
-
-
 def _relax_tangentially(v: np.ndarray, f: np.ndarray, amount: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Vertices moved within their tangent planes towards their neighbours' mean, and their normals."""
     adjacency = vertex_adjacency(f, len(v))
     mean = (adjacency @ v) / np.asarray(adjacency.sum(axis=1))
     step = mean - v
-    normal = _vertex_normals(v, f)
+    normal = vertex_normals(v, f)
     step -= (step * normal).sum(axis=1, keepdims=True) * normal
     return v + amount * step, normal
 

@@ -405,7 +405,7 @@ def _view_coordinates(vertices: np.ndarray, view: SheetView) -> np.ndarray:
 def vertex_colours(vertices, faces, views: dict, images: dict) -> np.ndarray:
     """Each vertex takes its colour from the view that faces it most squarely (no occlusion test: a vertex
     in a hollow hidden from that view takes what covers it there)."""
-    from .metrics import face_normals_areas
+    from .meshes import face_normals_areas
 
     fn, area = face_normals_areas(vertices, faces)
     vn = np.zeros_like(np.asarray(vertices, np.float64))
@@ -504,7 +504,8 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
     """One closed mesh from a reference sheet: `views` maps front/back/left/right/top/bottom to a picture
     (path or RGBA/RGB array, rows top-down), at least two of them and one a front or a back; `masks`
     optionally maps view names to user masks. Raises InputError when the views cannot be one object."""
-    from .template import largest_component, orient_outward, taubin_smooth
+    from .meshes import largest_component, orient_outward
+    from .template import taubin_smooth
 
     opts = _options(options)
     timings, info = {}, {}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .fit import WEIGHTS, _face_normals, _laplacian, _nearest_vertices, _torch_threads, face_pairs, outline_points
+from .fit import WEIGHTS, _face_normals, _laplacian, _nearest_vertices, _torch_threads, outline_points
 from .frame import FRAME_HALF_EXTENT, Frame
-from .template import unique_edges
+from .meshes import face_pairs, unique_edges
 
 GRID = 192
 

@@ -12,6 +12,7 @@ from scipy import ndimage, sparse
 from scipy.sparse.linalg import spsolve
 
 from .frame import FRAME_HALF_EXTENT
+from .meshes import largest_component, orient_outward, unique_edges, vertex_adjacency
 
 # c in laplacian h = -c. 4 makes a disc a sphere and a strip a tube 1.41x deeper than wide; 3 is the
 # compromise between the two (disc 0.87, strip 1.22), closer to how deep photographed objects tend to be.
@@ -98,31 +99,6 @@ def march_to_density(field2d: np.ndarray, target_vertices: int, probe: int = 40,
     return marched if marched is not None else probed
 
 
-def largest_component(vertices: np.ndarray, faces: np.ndarray):
-    """Drop every piece of the mesh but the one with the most faces (and the vertices it does not use)."""
-    from scipy.sparse.csgraph import connected_components
-
-    n = len(vertices)
-    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    g = sparse.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    count, label = connected_components(g, directed=False)
-    if count > 1:
-        face_label = label[faces[:, 0]]
-        keep = np.bincount(face_label).argmax()
-        faces = faces[face_label == keep]
-    used = np.unique(faces)
-    remap = -np.ones(n, np.int64)
-    remap[used] = np.arange(len(used))
-    return vertices[used], remap[faces].astype(np.int32)
-
-
-def orient_outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Faces wound counter-clockwise seen from outside (positive signed volume)."""
-    v = vertices[faces].astype(np.float64)
-    volume = np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])).sum() / 6.0
-    return faces if volume > 0 else faces[:, ::-1].copy()
-
-
 def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
     """Watertight mesh of the inflated silhouette with about `target_vertices` vertices, in the evaluation frame."""
     mask = np.asarray(mask_grid, bool)
@@ -135,12 +111,6 @@ def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
     v, f = largest_component(v, f)
     v = taubin_smooth(v, f)
     return match_box(v, mask), orient_outward(v, f)
-
-
-def vertex_adjacency(faces: np.ndarray, n: int) -> sparse.csr_matrix:
-    """(n, n) matrix with 1 where two vertices share an edge."""
-    e = unique_edges(np.asarray(faces))
-    return sparse.csr_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n))
 
 
 def taubin_smooth(vertices: np.ndarray, faces: np.ndarray, iterations: int = 10,
@@ -213,16 +183,3 @@ def subdivide(vertices: np.ndarray, faces: np.ndarray):
     return new_vertices, new_faces, edges.astype(np.int64)
 
 
-def unique_edges(faces: np.ndarray, return_inverse: bool = False):
-    """Sorted unique edges (E, 2); with `return_inverse` also, for the edges of faces[:, [0,1]], [1,2], [2,0]
-    stacked in that order (3M), each one's index into them."""
-    e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
-    # One int64 key per edge: np.unique on rows (axis=0) sorts structured records and costs ~10x more.
-    n = int(e.max()) + 1 if len(e) else 1
-    keys = e[:, 0].astype(np.int64) * n + e[:, 1]
-    if not return_inverse:
-        unique = np.unique(keys)
-    else:
-        unique, inverse = np.unique(keys, return_inverse=True)
-    edges = np.stack([unique // n, unique % n], axis=1).astype(e.dtype)
-    return edges if not return_inverse else (edges, inverse.reshape(-1))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .template import unique_edges, vertex_adjacency
+from .meshes import unique_edges, vertex_adjacency
 
 
 def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarray | None = None,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import template as tpl
+from ..meshes import largest_component, orient_outward
 
 TEMPLATE_KINDS = ("inflation", "sphere")
 
@@ -32,8 +33,8 @@ def _coarse_inflation(mask: np.ndarray, target_vertices: int):
     picks the marching resolution itself from a probe, the same way."""
     field2d = tpl._signed_height(mask, tpl.inflation_height(mask))
     v, f = tpl.march_to_density(field2d, target_vertices, probe=24, min_resolution=5)
-    v, f = tpl.largest_component(v, f)
-    return v, tpl.orient_outward(v, f)
+    v, f = largest_component(v, f)
+    return v, orient_outward(v, f)
 
 
 def build_template(mask_grid: np.ndarray, kind: str = "inflation", levels: int = 1,

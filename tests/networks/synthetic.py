@@ -36,7 +36,7 @@ class EllipsoidDataset(torch.utils.data.IterableDataset):
     """Same constructor and sample keys as training.dataset.ShapeViewDataset (images are 32x32 whatever the size)."""
 
     def __init__(self, split="train", size=32, points=512, seed=0, views_per_shape=8, families=None, mesh_folder=None,
-                 deform=0.0):
+                 deform=0.0, mesh_up="y", mesh_share=0.5):
         self.points, self.seed = points, seed
 
     def __iter__(self):

@@ -88,3 +88,16 @@ def test_load_mesh_folder_normalises_user_meshes(tmp_path):
         np.testing.assert_allclose((lo + hi) / 2, 0, atol=1e-5)
         assert abs((hi - lo).max() - 1) < 1e-5
     np.testing.assert_allclose(shapes[1].vertices.max(0), (0.25, 0.5, 0.125), atol=1e-5)
+
+
+def test_a_z_up_mesh_folder_stands_up(tmp_path):
+    """../shared/realtrain is Z up (Blender, PLY): read as Y up its people and chairs lay on their backs."""
+    import trimesh
+    trimesh.creation.box(extents=(0.2, 0.4, 1.0)).export(tmp_path / "tall.ply")   # tall along z
+    y_up, = load_mesh_folder(str(tmp_path))
+    z_up, = load_mesh_folder(str(tmp_path), up="z")
+    assert np.argmax(np.ptp(y_up.vertices, axis=0)) == 2
+    assert np.ptp(z_up.vertices, axis=0) == pytest.approx([0.2, 1.0, 0.4], abs=1e-5)
+    assert z_up.closed   # a proper rotation keeps the faces outward
+    with pytest.raises(ValueError, match="up must be"):
+        load_mesh_folder(str(tmp_path), up="x")

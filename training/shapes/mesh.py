@@ -26,13 +26,8 @@ class Shape:
     def vertex_normals(self) -> np.ndarray:
         """Area-weighted unit vertex normals (computed once)."""
         if self._vertex_normals is None:
-            v, f = self.vertices, self.faces
-            fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])   # length = 2 * area
-            vn = np.zeros_like(v)
-            for corner in range(3):
-                np.add.at(vn, f[:, corner], fn)
-            vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
-            self._vertex_normals = vn.astype(np.float32)
+            from inference.meshes import vertex_normals
+            self._vertex_normals = vertex_normals(self.vertices, self.faces).astype(np.float32)
         return self._vertex_normals
 
 
