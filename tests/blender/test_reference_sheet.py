@@ -221,3 +221,37 @@ def test_headless_sheet_writes_a_closed_coloured_glb(clean_data, pictures, tmp_p
     code = cli.main(["--top", str(pictures["top"]), "--right", str(pictures["right"]), "-o", str(tmp_path / "x.glb")])
     assert code == 1 and "front or a back" in capsys.readouterr().err
     assert not (tmp_path / "one.glb").exists() and not (tmp_path / "x.glb").exists()
+
+
+class _Layout:
+    """Records what a panel draws (the bpy module has no window to draw into)."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            return self
+        return call
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+
+
+def test_the_reference_sheet_box_draws_a_slot_per_view_and_the_buttons(sheet_slots, pictures):
+    bpy = __import__("bpy")
+    panel_class = bpy.types.MESH_FROM_IMAGE_PT_view3d_sheet
+    assert panel_class.bl_category == "Mesh" and panel_class.bl_space_type == 'VIEW_3D'
+    made = _add_empties(bpy, pictures)
+    bpy.ops.mesh_from_image.sheet_from_references()
+    calls = []
+    panel = type("P", (), {"layout": _Layout(calls)})()
+    panel_class.draw(panel, bpy.context)
+    slots = [args[1] for name, args, kwargs in calls if name == "template_ID" and kwargs.get("open") == "image.open"]
+    assert slots == ["front", "back", "left", "right", "top", "bottom"]
+    buttons = [args[0] for name, args, _ in calls if name == "operator"]
+    assert buttons == ["mesh_from_image.sheet_from_references", "mesh_from_image.sheet"]
+    linked = [kwargs.get("text") for name, _, kwargs in calls if name == "label" and kwargs.get("icon") == 'LINKED']
+    assert linked == ["Front", "Right", "Top"]
+    assert made
