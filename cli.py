@@ -75,6 +75,9 @@ def _output_options(args):
 
 
 def main(argv: list[str]) -> int:
+    from . import cli_sheet   # --front/--right/... -o OUT: one mesh from a reference sheet
+    if cli_sheet.wanted(argv):
+        return cli_sheet.main(argv)
     parser = _parser()
     try:
         args = parser.parse_args(argv)

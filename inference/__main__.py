@@ -58,6 +58,9 @@ REPORTED_INFO = contract.ResultInfo.REPORTED
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import sheet_cli   # --front/--right/... : one mesh from a reference sheet
+    if sheet_cli.wanted(sys.argv[1:] if argv is None else argv):
+        return sheet_cli.main(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.mask is not None and len(args.images) != 1:

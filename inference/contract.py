@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 # The worker's ready event and every request carry this. 2: options are validated (unknown names are
 # refused) and the result carries the picture transform (`ImageFrame`) instead of leaving it to a fit of UVs.
-PROTOCOL_VERSION = 2
+# 3: the "reconstruct_views" job (reference sheets, `SheetRequest` / `SheetResult`); a worker of 2 would
+# answer it "unknown command", so the client refuses it at start-up instead.
+PROTOCOL_VERSION = 3
 
 DEVICES = ("auto", "cpu", "cuda", "gpu", "mps")
 MODEL_AUTO, MODEL_NONE = "auto", "none"
@@ -376,6 +378,162 @@ class MeshResult:
                    info=ResultInfo.from_wire(meta.get("info")))
 
 
+# -- reference sheets (several views of one object) ------------------------------------------------------
+# The view names of inference/sheets.py (which imports numpy and scipy, so it is not imported here), in the
+# order Blender's sidebar shows them. Blender's numpad views: front looks along +Y, right along -X, back
+# along -Y, left along +X, top down along -Z, bottom up along +Z.
+SHEET_VIEWS = ("front", "back", "left", "right", "top", "bottom")
+
+
+def sheet_problems(views) -> list[str]:
+    """What is wrong with a set of view names before anything is read (the engine says the same, later)."""
+    names = list(views)
+    unknown = [n for n in names if n not in SHEET_VIEWS]
+    if unknown:
+        return [f"Unknown view name(s) {', '.join(map(repr, unknown))}: use {', '.join(SHEET_VIEWS)}."]
+    if len(names) < 2:
+        return [f"A reference sheet needs at least two views (got {len(names)}: {', '.join(names) or 'none'}); "
+                f"for one picture use the single-picture reconstruction."]
+    if "front" not in names and "back" not in names:
+        return [f"A reference sheet needs a front or a back view to set the frame (got {', '.join(names)})."]
+    return []
+
+
+@dataclass
+class SheetRequest:
+    """The fields of a "reconstruct_views" request besides cmd/id/protocol/output_path: each view's picture
+    as a file the engine reads (`views`) or as pixels in a .npy (`view_arrays`, float or uint8 RGBA, rows
+    top-down), optional user masks per view, the options and the object's name."""
+    views: dict = field(default_factory=dict)          # view name -> picture path
+    view_arrays: dict = field(default_factory=dict)    # view name -> .npy path of the picture's pixels
+    masks: dict = field(default_factory=dict)          # view name -> mask picture path
+    options: ReconstructionOptions = field(default_factory=ReconstructionOptions)
+    name: str | None = None
+
+    def problems(self) -> list[str]:
+        found = []
+        both = sorted(set(self.views) & set(self.view_arrays))
+        if both:
+            found.append(f"View(s) given both as a file and as pixels: {', '.join(both)}.")
+        found += sheet_problems(list(self.views) + [n for n in self.view_arrays if n not in self.views])
+        stray = sorted(set(self.masks) - set(self.views) - set(self.view_arrays))
+        if stray:
+            found.append(f"Mask(s) given for view(s) without a picture: {', '.join(stray)}.")
+        return found
+
+    def validate(self) -> "SheetRequest":
+        found = self.problems()
+        if found:
+            raise InputError(" ".join(found))
+        self.options.validate()
+        return self
+
+    def to_wire(self) -> dict:
+        return {"views": {str(k): str(v) for k, v in self.views.items()},
+                "view_arrays": {str(k): str(v) for k, v in self.view_arrays.items()},
+                "masks": {str(k): str(v) for k, v in self.masks.items()},
+                "options": self.options.to_wire(), **({"name": self.name} if self.name else {})}
+
+    @classmethod
+    def from_wire(cls, message: dict) -> "SheetRequest":
+        def mapping(key):
+            value = message.get(key) or {}
+            if not isinstance(value, dict):
+                raise InputError(f"The request's {key} must map view names to paths, not {type(value).__name__}.")
+            return {str(k): str(v) for k, v in value.items()}
+        return cls(views=mapping("views"), view_arrays=mapping("view_arrays"), masks=mapping("masks"),
+                   options=ReconstructionOptions.from_wire(message.get("options")),
+                   name=message.get("name") or None).validate()
+
+
+@dataclass(frozen=True)
+class SheetViewInfo:
+    """How the engine read one view: the silhouette's box (x0, y0, x1, y1) in pixels of a picture of
+    `shape` (height, width) pixels (the engine's working copy, same proportions as the file), the frame
+    units per pixel along the view's image right and image up, and the result's silhouette IoU there.
+    Frame point (x, y) of the reference view lies at pixel (cx + x / scale[0], cy - y / scale[1]), (cx, cy)
+    the box's centre; Blender uses this to line the object up with the reference images."""
+    box: tuple
+    shape: tuple
+    scale: tuple
+    mask_source: str = ""
+    silhouette_iou: float | None = None
+
+    def to_wire(self) -> dict:
+        return {"box": [float(b) for b in self.box], "shape": [int(s) for s in self.shape],
+                "scale": [float(s) for s in self.scale], "mask_source": self.mask_source,
+                "silhouette_iou": None if self.silhouette_iou is None else float(self.silhouette_iou)}
+
+    @classmethod
+    def from_wire(cls, message: dict) -> "SheetViewInfo":
+        box, shape, scale = (tuple(message[k]) for k in ("box", "shape", "scale"))
+        if len(box) != 4 or len(shape) != 2 or len(scale) != 2 or min(shape) <= 0 or min(scale) <= 0:
+            raise ValueError(f"Not a view description: {message}.")
+        iou = message.get("silhouette_iou")
+        return cls(tuple(float(b) for b in box), tuple(int(s) for s in shape), tuple(float(s) for s in scale),
+                   str(message.get("mask_source") or ""), None if iou is None else float(iou))
+
+
+SHEET_ARRAYS = {"vertices": ("float32", 3), "faces": ("int32", 3), "vertex_colors": ("uint8", 4)}
+
+
+@dataclass
+class SheetResult:
+    """The worker's answer to "reconstruct_views": a closed triangle mesh in the reference (front, else back)
+    view's evaluation frame with one RGBA colour per vertex, how each view was read, the warnings (shared
+    extents that disagree, a guessed depth...), timings and facts. Arrays in the .npz (SHEET_ARRAYS), the rest
+    in the result event's meta, marked kind "sheet"."""
+    vertices: "np.ndarray"        # (N, 3) float32
+    faces: "np.ndarray"           # (M, 3) int32
+    vertex_colors: "np.ndarray"   # (N, 4) uint8
+    views: dict = field(default_factory=dict)    # view name -> SheetViewInfo
+    reference: str = "front"
+    name: str = "sheet"
+    device: str = "cpu"
+    warnings: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    info: ResultInfo = field(default_factory=ResultInfo)
+
+    KIND = "sheet"
+
+    def meta_to_wire(self) -> dict:
+        return {"kind": self.KIND, "name": self.name, "device": self.device, "reference": self.reference,
+                "warnings": [str(w) for w in self.warnings], "timings": dict(self.timings),
+                "info": self.info.to_wire(), "views": {k: v.to_wire() for k, v in self.views.items()}}
+
+    def save_arrays(self, path: str) -> None:
+        import numpy as np
+        with open(path, "wb") as f:
+            np.savez(f, **{k: np.asarray(getattr(self, k), dtype=t) for k, (t, _) in SHEET_ARRAYS.items()})
+
+    @classmethod
+    def from_wire(cls, meta: dict, arrays) -> "SheetResult":
+        import numpy as np
+        loaded = {}
+        for key, (dtype, width) in SHEET_ARRAYS.items():
+            a = np.array(arrays[key], dtype=dtype)
+            if a.ndim != 2 or a.shape[1] != width:
+                raise ValueError(f"The worker's {key} have shape {a.shape}, not (n, {width}).")
+            loaded[key] = a
+        if len(loaded["vertex_colors"]) != len(loaded["vertices"]):
+            raise ValueError("The worker's vertex colours do not match its vertices.")
+        views = {str(k): SheetViewInfo.from_wire(v) for k, v in (meta.get("views") or {}).items()}
+        reference = str(meta.get("reference") or "front")
+        if reference not in views:
+            raise ValueError(f"The worker's answer does not describe its reference view {reference!r}.")
+        return cls(**loaded, views=views, reference=reference, name=str(meta.get("name") or "sheet"),
+                   device=str(meta.get("device") or ""), warnings=[str(w) for w in meta.get("warnings") or []],
+                   timings=dict(meta.get("timings") or {}), info=ResultInfo.from_wire(meta.get("info")))
+
+
+def answer_from_wire(meta: dict, arrays):
+    """A result event's answer: a SheetResult when its meta says kind "sheet", else a MeshResult."""
+    if (meta or {}).get("kind") == SheetResult.KIND:
+        return SheetResult.from_wire(meta, arrays)
+    return MeshResult.from_wire(meta, arrays)
+
+
 __all__ = ["PROTOCOL_VERSION", "DEVICES", "OptionError", "Spec", "ReconstructionOptions", "BLENDER_SPECS", "spec",
            "default", "check", "add_arguments", "options_from_args", "blender_property", "ImageFrame",
-           "ResultInfo", "MeshResult", "VERTICES_MIN", "VERTICES_MAX", "STEPS_MIN", "STEPS_MAX", "SIZE_MIN"]
+           "ResultInfo", "MeshResult", "SHEET_VIEWS", "sheet_problems", "SheetRequest", "SheetViewInfo",
+           "SheetResult", "answer_from_wire", "VERTICES_MIN", "VERTICES_MAX", "STEPS_MIN", "STEPS_MAX", "SIZE_MIN"]

@@ -402,6 +402,15 @@ def _view_coordinates(vertices: np.ndarray, view: SheetView) -> np.ndarray:
     return np.stack([cu + p[:, 0] / view.scale[0], cw - p[:, 1] / view.scale[1]], axis=1)
 
 
+def _bled(work: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The picture with every pixel outside the silhouette taking its nearest silhouette pixel's colour, so
+    rim vertices never pick up the transparent black (or the backdrop) just outside it."""
+    if mask.all() or not mask.any():
+        return work
+    _, (rows, cols) = ndimage.distance_transform_edt(~mask, return_indices=True)
+    return work[rows, cols]
+
+
 def vertex_colours(vertices, faces, views: dict, images: dict) -> np.ndarray:
     """Each vertex takes its colour from the view that faces it most squarely (no occlusion test: a vertex
     in a hollow hidden from that view takes what covers it there)."""
@@ -419,7 +428,7 @@ def vertex_colours(vertices, faces, views: dict, images: dict) -> np.ndarray:
         sel = np.flatnonzero(best == i)
         if not len(sel):
             continue
-        work = images[name][1]
+        work = _bled(images[name][1], views[name].mask)
         pxy = _view_coordinates(vertices[sel], views[name])
         coords = [np.clip(pxy[:, 1] - 0.5, 0, work.shape[0] - 1), np.clip(pxy[:, 0] - 0.5, 0, work.shape[1] - 1)]
         rgb = np.stack([ndimage.map_coordinates(work[:, :, c], coords, order=1) for c in range(3)], axis=1)

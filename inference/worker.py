@@ -11,6 +11,10 @@ client sends to a log file it quotes in error messages.
     -> {"type": "progress", "id", "stage", "fraction"} ...
     -> {"type": "result", "id", "mesh_path", "meta": {"name", "device", "timings", "info", "frame"}}
     -> {"type": "error", "id", "message", "kind"}  kind: input | cancelled | dependency | internal | protocol
+    <- {"cmd": "reconstruct_views", "id", "protocol", "views": {view: path}, "view_arrays"?: {view: .npy path},
+        "masks"?: {view: path}, "name"?, "options"?, "output_path"}     a reference sheet (contract.SheetRequest)
+    -> {"type": "result", "id", "mesh_path", "meta": {"kind": "sheet", "name", "reference", "views", "warnings",
+        "device", "timings", "info"}}                                   arrays: contract.SHEET_ARRAYS
 
 "protocol" is contract.PROTOCOL_VERSION. The client refuses a worker whose ready event names another one, and
 this worker refuses a request that names another one: a worker left running by an older install must not
@@ -173,7 +177,7 @@ class _Server:
                                    "message": f"Unreadable request ({exc}): {line[:200]!r}"})
                 continue
             cmd = request.get("cmd")
-            if cmd == "reconstruct":
+            if cmd in ("reconstruct", "reconstruct_views"):
                 self.jobs.put(request)
             elif cmd == "cancel":
                 with self._lock:
@@ -251,6 +255,10 @@ class _Server:
         output_path = request.get("output_path")
         if not output_path:
             raise InputError("The request names no output_path for the mesh.")
+        if request.get("cmd") == "reconstruct_views":
+            from .sheet_job import run_views
+            return {"type": "result", "id": job_id,
+                    **run_views(request, output_path, self._progress_reporter(job_id), _plain)}
         if request.get("image_path"):
             source = request["image_path"]
         elif request.get("image_array_path"):

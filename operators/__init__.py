@@ -1,7 +1,7 @@
 """Operators of the add-on; each module ends with its `classes` tuple and register/unregister pair."""
-from . import reconstruct, runtime
+from . import reconstruct, runtime, sheet
 
-_MODULES = (reconstruct, runtime)
+_MODULES = (reconstruct, runtime, sheet)
 
 
 def register():

@@ -1,7 +1,7 @@
 """Preferences, sidebar panels and menu entries; each module ends with its `classes` tuple and register/unregister."""
-from . import preferences, sidebar, menu
+from . import preferences, sidebar, menu, sheet
 
-_MODULES = (preferences, sidebar, menu)
+_MODULES = (preferences, sidebar, menu, sheet)
 
 
 def register():

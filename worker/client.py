@@ -196,7 +196,7 @@ def _remove_quietly(path: str) -> None:
 def _load_mesh(path: str, meta: dict) -> "contract.MeshResult":
     try:
         with np.load(path, allow_pickle=False) as data:
-            return contract.MeshResult.from_wire(meta, data)
+            return contract.answer_from_wire(meta, data)   # MeshResult, or SheetResult for kind "sheet"
     finally:
         _remove_quietly(path)
 
@@ -426,7 +426,7 @@ class WorkerClient:
             return None
 
     # ---- jobs ----------------------------------------------------------------------------------------
-    def submit(self, request: dict) -> Job:
+    def submit(self, request: dict, *, _cmd: str = "reconstruct") -> Job:
         """Queue a reconstruction. ``request`` holds the protocol's reconstruct fields without cmd/id/output_path:
         image_path, or image_array_path (a .npy the caller owns), or image_array (a numpy array, which the client
         writes to a temporary .npy); optional mask_path, name and options (contract.ReconstructionOptions, or
@@ -455,13 +455,29 @@ class WorkerClient:
         with self._lock:
             proc = self._proc
             self._jobs[job_id] = job
-        message = {"cmd": "reconstruct", "id": job_id, "protocol": contract.PROTOCOL_VERSION,
+        message = {"cmd": _cmd, "id": job_id, "protocol": contract.PROTOCOL_VERSION,
                    "output_path": output_path, **request}
         if proc is None:   # stopped by another thread since start()
             self._end_job(job, error=WorkerError("cancelled", "The inference worker was stopped."))
         elif not self._write(proc, message):
             self._on_exit(proc)   # it died since start(): fails this job as "died"; the next submit restarts it
         return job
+
+    def submit_views(self, views: dict, masks: dict | None = None, options=None, name: str | None = None,
+                     view_arrays: dict | None = None) -> Job:
+        """Queue a reference sheet ("reconstruct_views"): `views` maps front/back/left/right/top/bottom to
+        picture paths, `view_arrays` to .npy pixel files the caller owns, `masks` to mask paths. The job's
+        result() is a contract.SheetResult. Wrong view names are refused here, before the worker starts."""
+        if isinstance(options, dict):
+            options = contract.ReconstructionOptions.from_wire(options)
+        request = contract.SheetRequest(views=dict(views or {}), view_arrays=dict(view_arrays or {}),
+                                        masks=dict(masks or {}), name=name,
+                                        options=options or contract.ReconstructionOptions())
+        try:
+            request.validate()
+        except contract.InputError as exc:
+            raise WorkerError("input", str(exc)) from None
+        return self.submit(request.to_wire(), _cmd="reconstruct_views")
 
     def _temp_dir(self) -> str:
         with self._lock:

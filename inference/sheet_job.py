@@ -1,0 +1,57 @@
+"""The engine side of the worker's "reconstruct_views" job and the typed answer of a reference sheet.
+
+`inference/worker.py` hands the request here; `python -m inference --front ...` uses `to_result` too, so both
+describe the views the same way (contract.SheetResult)."""
+from __future__ import annotations
+
+import os
+
+from .contract import ResultInfo, SheetRequest, SheetResult, SheetViewInfo
+from .errors import InputError
+
+
+def to_result(rec, device: str = "cpu") -> SheetResult:
+    """contract.SheetResult of an inference.sheets.SheetReconstruction (JSON-safe meta)."""
+    views = {name: SheetViewInfo(box=tuple(float(b) for b in v.box), shape=tuple(int(s) for s in v.mask.shape),
+                                 scale=tuple(float(s) for s in v.scale), mask_source=str(v.mask_source),
+                                 silhouette_iou=None if v.silhouette_iou is None else float(v.silhouette_iou))
+             for name, v in rec.views.items()}
+    info = dict(rec.info)
+    info.setdefault("model", "none")   # the sheet path runs no learned prior
+    info["views"] = sorted(rec.views)
+    return SheetResult(vertices=rec.vertices, faces=rec.faces, vertex_colors=rec.vertex_colors, views=views,
+                       reference=rec.reference, name=rec.name, device=device, warnings=list(rec.warnings),
+                       timings={k: float(v) for k, v in rec.timings.items()}, info=ResultInfo.from_wire(info))
+
+
+def _sources(request: SheetRequest) -> dict:
+    import numpy as np
+    sources = dict(request.views)
+    for name, path in request.view_arrays.items():
+        try:
+            sources[name] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"Could not read the {name} view's pixels {path}: {exc}") from exc
+    return sources
+
+
+def run_views(message: dict, output_path: str, progress, plain) -> dict:
+    """Reconstruct the request's views, write the arrays to `output_path` (atomically) and return the result
+    event's fields (mesh_path, meta). `progress(stage, fraction)` raises Cancelled once the job is cancelled:
+    the engine's sheet path reports no steps of its own, so a cancel takes effect when it returns."""
+    from .sheets import reconstruct_views
+
+    request = SheetRequest.from_wire(message)
+    progress("load", 0.0)
+    sources = _sources(request)
+    progress("sheet", 0.05)
+    rec = reconstruct_views(sources, request.options, masks=request.masks or None, name=request.name)
+    progress("finish", 1.0)
+    answer = to_result(rec)
+    partial = output_path + ".partial.npz"
+    answer.save_arrays(partial)
+    os.replace(partial, output_path)
+    meta = answer.meta_to_wire()
+    meta["timings"] = plain(meta["timings"])
+    meta["info"] = plain(meta["info"])
+    return {"mesh_path": output_path, "meta": plain(meta)}
