@@ -307,7 +307,7 @@ def score_run_checkpoint(checkpoint, views=None, fit: bool = False, white: bool 
     `checkpoint`: a run folder, a checkpoint file, a loaded checkpoint dict, or a network with `.config`;
     `views`: a folder or load_views()'s list (load it once when calling repeatedly). The network goes through
     the product's own pipeline, exactly as `--run` scores it."""
-    from inference.prior import register_model
+    from inference.prior import register_model, unregister_model
 
     if isinstance(views, list):
         views = views[:limit]
@@ -319,10 +319,11 @@ def score_run_checkpoint(checkpoint, views=None, fit: bool = False, white: bool 
         from bench.evaluate import _load_run
         label, net = _load_run(checkpoint)
     was_training = net.training
+    key = register_model(label, net)
     try:
-        key = register_model(label, net)
         rows = score_paths({key: ("mesh", _mesh_path(key, fit))}, views, white)
     finally:
+        unregister_model(key)
         net.train(was_training)
     return means(rows) | {"path": key + ("+fit" if fit else "")}
 

@@ -33,6 +33,14 @@ def register_model(name: str, net) -> str:
     return key
 
 
+def unregister_model(name: str) -> None:
+    """Forget a network registered with register_model (scorers do, so it does not outlive their call)."""
+    key = name.lower()
+    _REGISTERED.pop(key, None)
+    for cached in [k for k in _CACHE if k[0] == key]:
+        del _CACHE[cached]
+
+
 def default_model() -> str | None:
     """The model 'auto' picks, or None when no weights ship (the pipeline then runs without a network)."""
     from .networks.weights import read_manifest
