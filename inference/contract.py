@@ -90,8 +90,8 @@ class ReconstructionOptions:
               "triangles, which a learned prior stretches)", label="Even Triangles",
         flags=("--no-remesh",), flag_help="keep the template's triangles instead of remeshing them evenly after the fit")
     fill_holes: bool = _option(
-        False, "Fill the openings the picture shows through the object (a mug's handle, a ring) and make one "
-               "closed surface without handles, as before holes were kept", label="Fill Holes",
+        False, "Fill the openings the picture shows through the object (a mug's handle, a ring): one closed "
+               "surface without handles", label="Fill Holes",
         flags=("--fill-holes",))
 
     # -- checking ------------------------------------------------------------------------------------
