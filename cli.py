@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
     run_settings = RunSettings(size=args.size, template_vertices=args.template_vertices, refine=args.refine,
                                refine_steps=args.refine_steps, device=settings.engine_device(args.device),
                                all_objects=output.objects != "LARGEST", model=args.model,
-                               even_triangles=args.remesh)
+                               even_triangles=args.remesh, fill_holes=args.fill_holes)
     python = os.path.abspath(args.python) if args.python else None
     client = settings.worker_client(python=python)
     expected_errors = (WorkerError, image_source.SourceError, ExportError, BakeError, TopologyError, ValueError,

@@ -91,6 +91,10 @@ class ReconstructionOptions:
         True, "Remesh the surface into even triangles of about the chosen density (off: keep the template's "
               "triangles, which a learned prior stretches)", label="Even Triangles",
         flags=("--no-remesh",), flag_help="keep the template's triangles instead of remeshing them evenly after the fit")
+    fill_holes: bool = _option(
+        False, "Fill the openings the picture shows through the object (a mug's handle, a ring): one closed "
+               "surface without handles", label="Fill Holes",
+        flags=("--fill-holes",))
 
     # -- checking ------------------------------------------------------------------------------------
     def problems(self) -> list[str]:
@@ -195,7 +199,7 @@ def check(name: str, value) -> None:
 
 
 # -- command lines --------------------------------------------------------------------------------------
-ENGINE_FLAGS = ("template_vertices", "refine", "refine_steps", "device", "model", "remesh")
+ENGINE_FLAGS = ("template_vertices", "refine", "refine_steps", "device", "model", "remesh", "fill_holes")
 
 
 def _arg_type(name: str):
@@ -307,10 +311,14 @@ class ResultInfo:
     self_intersections: dict | None = None
     remeshed: bool | None = None
     remesh_rejected: str | None = None
+    holes: int | None = None              # through-holes kept (the mesh's genus when all survive)
+    hole_areas: list | None = None        # each kept hole's area as a share of the filled silhouette, largest first
+    genus: int | None = None              # handles of the result mesh (from its Euler characteristic)
     extra: dict = field(default_factory=dict)
 
     # What `python -m inference --report` writes of it besides sizes and timings.
-    REPORTED = ("model", "mask_source", "warning", "self_intersections", "remeshed", "remesh_rejected", "elevation")
+    REPORTED = ("model", "mask_source", "warning", "self_intersections", "remeshed", "remesh_rejected", "elevation",
+                "holes", "hole_areas", "genus")
 
     def to_wire(self) -> dict:
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}

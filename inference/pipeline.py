@@ -10,7 +10,7 @@ from .contract import VERTICES_MAX, VERTICES_MIN
 from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
 from .image_io import read_mask, read_source
-from .mask import bounding_box, extract_objects, object_masks
+from .mask import bounding_box, extract_objects, hole_sizes, object_masks, through_holes
 from .result import Reconstruction, ReconstructionOptions
 from .template import inflation_template
 
@@ -92,10 +92,10 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     t = time.perf_counter()
     report("mask", 0.0)
     if mask is not None:
-        objects = object_masks(read_mask(mask, work.shape[:2]), smooth=False)
+        objects = object_masks(read_mask(mask, work.shape[:2]), smooth=False, keep_holes=not opts.fill_holes)
         info["mask_source"] = "user mask"
     else:
-        objects, info["mask_source"] = extract_objects(work)
+        objects, info["mask_source"] = extract_objects(work, keep_holes=not opts.fill_holes)
     info["object_count"] = len(objects)
     if not 0 <= int(opts.object_index) < len(objects):
         raise InputError(f"The picture holds {len(objects)} separate object(s); object {opts.object_index} "
@@ -104,6 +104,8 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     frame = Frame.from_box(bounding_box(m), work.shape[1], work.shape[0])
     grid = fit_grid_size(opts.template_vertices)
     mask_grid = frame.sample_grid(m.astype(np.float32), grid) > 0.5
+    if not opts.fill_holes:
+        mask_grid, info["holes"], info["hole_areas"] = _grid_holes(mask_grid)
     timings["mask"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -154,12 +156,30 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     image_u8 = np.round(rgba * 255.0).astype(np.uint8)
     full_frame = frame.rescaled(rgba.shape[1], rgba.shape[0])
     uvs = full_frame.uvs(vertices[:, :2])
-    info.update(vertices=int(len(vertices)), faces=int(len(faces)), grid=grid)
+    info.update(vertices=int(len(vertices)), faces=int(len(faces)), grid=grid, genus=genus(vertices, faces))
     timings["finish"] = time.perf_counter() - t
     report("finish", 1.0)
     return Reconstruction(vertices=vertices.astype(np.float32), faces=faces.astype(np.int32), uvs=uvs,
                           image=image_u8, mask=m, mask_grid=mask_grid, name=name, device=describe_device(device), timings=timings,
                           info=info, image_frame=full_frame.image_frame())
+
+
+def _grid_holes(mask_grid: np.ndarray):
+    """The fit grid's mask with the openings that resampling made too small to mesh filled again, how many
+    holes it keeps and their areas (shares of the filled silhouette)."""
+    from scipy import ndimage
+    filled = ndimage.binary_fill_holes(mask_grid)
+    mask_grid = filled & ~through_holes(filled, mask_grid)
+    sizes = hole_sizes(mask_grid)
+    return mask_grid, len(sizes), [round(s / float(filled.sum()), 4) for s in sizes]
+
+
+def genus(vertices: np.ndarray, faces: np.ndarray) -> int:
+    """Handles of a closed, connected mesh: (2 - V + E - F) / 2 (V counts the vertices faces use)."""
+    from .template import unique_edges
+    f = np.asarray(faces)
+    chi = len(np.unique(f)) - len(unique_edges(f)) + len(f)
+    return int(round((2 - chi) / 2))
 
 
 def _resolve_model(requested: str, info: dict) -> str | None:

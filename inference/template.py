@@ -4,7 +4,8 @@ The inflation template answers "how deep is the object?" with the smoothest gues
 the outline: the height field h solving Poisson's equation (laplacian h = -c inside the mask, h = 0 on
 its outline) gives sqrt(h) that is exactly a sphere over a disc and a rounded tube over a long strip,
 so thin parts stay thin and round parts round. Mirroring it front to back and meshing the solid
-|z| <= sqrt(h) with marching cubes gives one watertight, genus-0 surface."""
+|z| <= sqrt(h) with marching cubes gives one watertight surface: genus 0, or one handle per hole of the mask
+(the height is zero on inner outlines as on the outer one, so the walls round into each hole)."""
 from __future__ import annotations
 
 import numpy as np
@@ -43,6 +44,28 @@ def inflation_height(mask_grid: np.ndarray) -> np.ndarray:
     out = np.zeros(mask.shape)
     out[mask] = np.sqrt(np.maximum(h, 0.0))
     return out
+
+
+# Where the mask has holes, the depth follows the filled outline's wherever the holed solution reaches at
+# least this share of it, and eases to zero towards the inner outlines below it. One picture cannot tell a
+# ring seen from above (a tube as deep as it is wide) from an opening seen at a slant through a deep object;
+# the holed Poisson solution alone always says "tube" and made realval's torus_v1 0.55 deep instead of 0.92
+# (F@0.05 0.39 vs 0.65 with the holes filled). Near a hole the eased depth still falls like sqrt(distance),
+# so the front and back meet there with a vertical tangent as they do on the outer outline.
+HOLE_DEPTH_BLEND = 0.5
+
+
+def inflation_depth(mask_grid: np.ndarray) -> np.ndarray:
+    """`inflation_height`, but as deep as the filled silhouette's away from its holes (HOLE_DEPTH_BLEND)."""
+    mask = np.asarray(mask_grid, bool)
+    holed = inflation_height(mask)
+    filled_mask = ndimage.binary_fill_holes(mask)
+    if filled_mask.sum() == mask.sum():
+        return holed
+    filled = inflation_height(filled_mask)
+    t = np.clip(holed / np.maximum(filled, 1e-12) / HOLE_DEPTH_BLEND, 0.0, 1.0)
+    # t (2 - t): reaches 1 with zero slope, so no crease where the blend ends.
+    return np.where(mask, filled * t * (2.0 - t), 0.0)
 
 
 def _signed_height(mask: np.ndarray, height: np.ndarray) -> np.ndarray:
@@ -106,7 +129,7 @@ def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
         from .errors import NoObjectError
         raise NoObjectError("The object is too small or too thin to build a surface from. Use a larger picture "
                             "of it, or crop closer around it.")
-    field2d = _signed_height(mask, inflation_height(mask))
+    field2d = _signed_height(mask, inflation_depth(mask))
     v, f = march_to_density(field2d, target_vertices)
     v, f = largest_component(v, f)
     v = taubin_smooth(v, f)

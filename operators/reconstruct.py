@@ -96,6 +96,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
     refine: BoolProperty(**contract.blender_property("refine"))
     refine_steps: IntProperty(**contract.blender_property("refine_steps"))
     even_triangles: BoolProperty(**contract.blender_property("remesh"))
+    fill_holes: BoolProperty(**contract.blender_property("fill_holes"))
     shape_prior: EnumProperty(
         name="Shape Prior", default='NONE' if contract.default("model") == contract.MODEL_NONE else 'LEARNED',
         items=(('LEARNED', "Learned", "The shipped learned shape prior guesses depth and back from the picture, then "
@@ -207,6 +208,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         row.active = self.refine
         row.prop(self, "refine_steps")
         layout.prop(self, "even_triangles")
+        layout.prop(self, "fill_holes")
         layout.prop(self, "device")
         draw_artist_options(layout, self)
 
@@ -240,6 +242,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices, refine=self.refine,
                                    refine_steps=self.refine_steps, device=settings.engine_device(choice),
                                    all_objects=self.objects != 'LARGEST', even_triangles=self.even_triangles,
+                                   fill_holes=self.fill_holes,
                                    model=contract.MODEL_AUTO if self.shape_prior == 'LEARNED' else contract.MODEL_NONE)
         return ReconstructionRun(source, run_settings, settings.worker_client(context))
 

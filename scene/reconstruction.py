@@ -42,6 +42,7 @@ class RunSettings:
     all_objects: bool = False       # reconstruct every separate object of the picture, not just one
     model: str = _default("model")  # shape prior: "auto" (the shipped default), "none" (training-free) or a name
     even_triangles: bool = _default("remesh")           # isotropic remeshing after the fit (the engine's `remesh`)
+    fill_holes: bool = _default("fill_holes")           # close the picture's see-through openings (genus 0)
 
     def __post_init__(self):
         contract.check("size", self.size)
@@ -51,7 +52,7 @@ class RunSettings:
         return contract.ReconstructionOptions(
             template_vertices=self.template_vertices, refine=self.refine, refine_steps=self.refine_steps,
             device=self.device, model=self.model, object_index=self.object_index,
-            remesh=self.even_triangles).validate()
+            remesh=self.even_triangles, fill_holes=self.fill_holes).validate()
 
     def engine_options(self) -> dict:
         """The request's options: every one, so the engine's default never stands in for a choice."""

@@ -29,7 +29,7 @@ def test_wire_form_carries_every_option_and_reads_back_the_same():
                                     object_index=2, untangle=False, remesh=False)
     wire = json.loads(json.dumps(options.to_wire()))
     assert set(wire) == {"template_vertices", "refine", "refine_steps", "device", "model", "object_index",
-                         "untangle", "remesh"}
+                         "untangle", "remesh", "fill_holes"}
     assert ReconstructionOptions.from_wire(wire) == options
     assert ReconstructionOptions.from_wire(None) == ReconstructionOptions()
     assert ReconstructionOptions.from_wire({"template_vertices": 900.0}).template_vertices == 900

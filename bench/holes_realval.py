@@ -1,0 +1,103 @@
+"""Realval with through-holes: the default path with and without Fill Holes, scored as bench.realval scores it
+plus a silhouette IoU that fills no holes (bench.realval's protocol fills them in both splats, which hides a
+handle or a membrane alike).
+
+    python -m bench.holes_realval [--views ../shared/realval/views] [--limit N] [--json /tmp/holes_realval.json]
+
+Per view and path: F@0.02, F@0.05, Chamfer-L1, the protocol's silhouette IoU (filled), `silhouette_iou_holes`
+(both splats closed by the protocol's 2 pixels but not filled), the mesh's genus, watertightness and the
+holes the engine kept. Means per path and per object."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from bench import realval
+
+
+def run(views, model: str = "auto", partial: str = "") -> list[dict]:
+    from inference.metrics import is_watertight, sample_surface, score_point_sets
+    from inference.pipeline import genus, reconstruct
+    from inference.result import ReconstructionOptions
+    from inference.silhouette import iou, splat_silhouette
+
+    rows = []
+    start = time.time()
+    for i, view in enumerate(views):
+        truth_holes = splat_silhouette(view["gt_points_all"], view["mask"].shape[0],
+                                       realval.FRAME_COVER * view["mask"].shape[0], fill=False)
+        for fill in (False, True):
+            t = time.perf_counter()
+            recon = reconstruct(view["png"], ReconstructionOptions(model=model, fill_holes=fill))
+            seconds = time.perf_counter() - t
+            points, normals = sample_surface(recon.vertices, recon.faces, realval.SAMPLES, realval.SEED)
+            row = score_point_sets(points, normals, view["points"], view["normals"],
+                                   {"silhouette_iou": view["silhouette"]},
+                                   realval.FRAME_COVER * view["mask"].shape[0])
+            from inference.metrics import centre_depth
+            splat = splat_silhouette(centre_depth(points), truth_holes.shape[0],
+                                     realval.FRAME_COVER * truth_holes.shape[0], fill=False)
+            row.update(silhouette_iou_holes=iou(splat, truth_holes), genus=genus(recon.vertices, recon.faces),
+                       watertight=is_watertight(recon.faces), holes=recon.info.get("holes"),
+                       hole_areas=recon.info.get("hole_areas"), seconds=seconds,
+                       path="fill_holes" if fill else "keep_holes", stem=view["stem"], object=view["object"])
+            rows.append(row)
+        print(f"  {i + 1}/{len(views)} views, {time.time() - start:.0f} s", flush=True)
+        if partial:   # a long run on a loaded machine still leaves its rows behind if stopped
+            Path(partial).write_text(json.dumps(rows, default=str))
+    return rows
+
+
+HOLED = ("torus", "ycb_scissors", "tower_holes", "trimesh_chair")
+KEYS = ("f@0.02", "f@0.05", "chamfer_l1", "silhouette_iou", "silhouette_iou_holes", "genus", "watertight")
+
+
+def summarise(rows):
+    out = {"summary": {}, "by_object": defaultdict(dict)}
+    for path in ("keep_holes", "fill_holes"):
+        rs = [r for r in rows if r["path"] == path]
+        out["summary"][path] = {k: float(np.mean([r[k] for r in rs])) for k in KEYS}
+        groups = defaultdict(list)
+        for r in rs:
+            groups[r["object"]].append(r)
+        for o, g in sorted(groups.items()):
+            out["by_object"][o][path] = {k: float(np.mean([r[k] for r in g])) for k in KEYS}
+    return out
+
+
+def main(argv=None):
+    import torch
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--views", default=str(realval.DEFAULT_VIEWS))
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--only", default="", help="comma-separated object names")
+    p.add_argument("--json", default="")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    views = realval.load_views(args.views, args.limit)
+    if args.only:
+        views = [v for v in views if v["object"] in args.only.split(",")]
+    # The objects whose views show holes first, so a stopped run has scored them.
+    views.sort(key=lambda v: v["object"] not in HOLED)
+    for v in views:
+        v["gt_points_all"] = np.load(Path(args.views) / f"{v['stem']}.npz")["points"]
+    rows = run(views, partial=args.json + ".partial" if args.json else "")
+    result = summarise(rows) | {"rows": rows}
+    print(json.dumps(result["summary"], indent=1))
+    for o in HOLED:
+        if o in result["by_object"]:
+            print(o, json.dumps(result["by_object"][o]))
+    worst = min((r["silhouette_iou_holes"], r["stem"]) for r in rows if r["path"] == "keep_holes")
+    print("worst keep_holes IoU without filling:", worst)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
+    return result
+
+
+if __name__ == "__main__":
+    main()

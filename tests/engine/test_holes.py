@@ -1,0 +1,138 @@
+"""Through-holes: the picture's openings stay open from the mask to the cleaned mesh, and nothing else opens."""
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from inference import ReconstructionOptions
+from inference.image_io import as_rgba
+from inference.mask import extract_mask, extract_objects
+from inference.metrics import is_watertight
+from inference.pipeline import genus, reconstruct
+from inference.silhouette import iou, mesh_silhouette
+from inference.template import inflation_template
+
+S = 240
+WHITE = (255, 255, 255)
+
+
+def picture(kind: str, background=WHITE) -> np.ndarray:
+    """RGB (or RGBA for background=None) test pictures."""
+    im = Image.new("RGBA", (S, S), (0, 0, 0, 0) if background is None else background + (255,))
+    d = ImageDraw.Draw(im)
+    see_through = (0, 0, 0, 0) if background is None else background + (255,)
+    if kind == "ring":
+        d.ellipse((0.2 * S, 0.2 * S, 0.8 * S, 0.8 * S), fill=(200, 60, 40, 255))
+        d.ellipse((0.38 * S, 0.38 * S, 0.62 * S, 0.62 * S), fill=see_through)
+    elif kind == "plate":
+        d.rectangle((0.12 * S, 0.3 * S, 0.88 * S, 0.7 * S), fill=(40, 90, 200, 255))
+        for cx in (0.32, 0.68):
+            d.ellipse(((cx - 0.1) * S, 0.4 * S, (cx + 0.1) * S, 0.6 * S), fill=see_through)
+    elif kind == "mug":   # a body and a D-shaped handle whose opening shows the background
+        d.rounded_rectangle((0.15 * S, 0.2 * S, 0.6 * S, 0.8 * S), radius=12, fill=(60, 160, 210, 255))
+        d.ellipse((0.45 * S, 0.3 * S, 0.85 * S, 0.7 * S), fill=(60, 160, 210, 255))
+        d.ellipse((0.55 * S, 0.4 * S, 0.75 * S, 0.6 * S), fill=see_through)
+        d.rounded_rectangle((0.15 * S, 0.2 * S, 0.6 * S, 0.8 * S), radius=12, fill=(60, 160, 210, 255))
+    elif kind == "spot":  # a dark painted spot the size of the ring's opening: paint, not a hole
+        d.ellipse((0.2 * S, 0.2 * S, 0.8 * S, 0.8 * S), fill=(200, 60, 40, 255))
+        d.ellipse((0.38 * S, 0.38 * S, 0.62 * S, 0.62 * S), fill=(25, 20, 20, 255))
+    elif kind == "lines":  # a concept sketch: ink outlines on white, two enclosed regions
+        d.ellipse((0.2 * S, 0.2 * S, 0.8 * S, 0.8 * S), outline=(0, 0, 0, 255), width=3)
+        d.line((0.3 * S, 0.5 * S, 0.7 * S, 0.5 * S), fill=(0, 0, 0, 255), width=3)
+        d.ellipse((0.4 * S, 0.3 * S, 0.6 * S, 0.45 * S), outline=(0, 0, 0, 255), width=3)
+    else:
+        raise ValueError(kind)
+    a = np.asarray(im)
+    return a if background is None else a[:, :, :3].copy()
+
+
+EXPECTED_HOLES = {"ring": 1, "plate": 2, "mug": 1, "spot": 0, "lines": 0}
+OPTIONS = dict(template_vertices=800, refine_steps=60, device="cpu", model="none")
+
+
+def hole_count(mask):
+    from inference.mask import hole_sizes
+    return len(hole_sizes(mask))
+
+
+@pytest.mark.parametrize("background", [WHITE, None], ids=["white", "alpha"])
+@pytest.mark.parametrize("kind", list(EXPECTED_HOLES))
+def test_mask_keeps_only_the_openings(kind, background):
+    if kind == "lines" and background is None:
+        pytest.skip("a sketch is drawn on paper")
+    rgba = as_rgba(picture(kind, background))
+    masks, _ = extract_objects(rgba, keep_holes=True)
+    assert hole_count(masks[0]) == EXPECTED_HOLES[kind]
+    # Without keep_holes (and through extract_mask, the old entry point) every enclosed region is filled.
+    assert hole_count(extract_objects(rgba)[0][0]) == 0 and hole_count(extract_mask(rgba)[0]) == 0
+
+
+def test_line_drawing_keeps_its_enclosed_white_as_object():
+    mask = extract_objects(as_rgba(picture("lines")), keep_holes=True)[0][0]
+    r = np.hypot(*np.mgrid[:S, :S] - S / 2 + 0.5)
+    inside = r < 0.27 * S
+    assert mask[inside].mean() > 0.99
+
+
+def test_speck_and_dim_patch_are_not_holes():
+    img = picture("ring").copy()
+    # a 4 px background-coloured speck in the ring's band: too small
+    img[int(0.25 * S):int(0.25 * S) + 4, int(0.5 * S):int(0.5 * S) + 4] = WHITE
+    masks, _ = extract_objects(as_rgba(img), keep_holes=True)
+    assert hole_count(masks[0]) == 1
+    # a pale patch (delta E ~10 from the white backdrop: under the object threshold, over HOLE_MATCH) in a disc
+    disc = np.asarray(Image.new("RGB", (S, S), WHITE)).copy()
+    yy, xx = np.mgrid[:S, :S]
+    disc[np.hypot(yy - S / 2, xx - S / 2) < 0.3 * S] = (200, 60, 40)
+    disc[np.hypot(yy - S / 2, xx - S / 2) < 0.1 * S] = (238, 226, 226)
+    assert hole_count(extract_objects(as_rgba(disc), keep_holes=True)[0][0]) == 0
+
+
+def test_template_has_one_handle_per_hole():
+    from inference.frame import grid_coordinates
+    xy = grid_coordinates(128)
+    x, y = xy[..., 0], xy[..., 1]
+    r = np.hypot(x, y)
+    ring = (r < 0.5) & (r > 0.25)
+    plate = (np.abs(x) < 0.5) & (np.abs(y) < 0.3) & ~(np.hypot(x - 0.22, y) < 0.12) & ~(np.hypot(x + 0.22, y) < 0.12)
+    for mask, handles in ((ring, 1), (plate, 2)):
+        v, f = inflation_template(mask, 2500)
+        assert is_watertight(f) and genus(v, f) == handles
+        assert iou(mesh_silhouette(v, f, 128), mask) > 0.85
+        # Zero height on the inner outline: nothing of the surface lies over the hole's middle.
+        assert not mesh_silhouette(v, f, 128)[64, 64] if handles == 1 else True
+
+
+@pytest.mark.parametrize("kind", ["ring", "plate", "mug", "spot", "lines"])
+def test_reconstruction_keeps_the_topology(kind):
+    recon = reconstruct(picture(kind), ReconstructionOptions(**OPTIONS))
+    holes = EXPECTED_HOLES[kind]
+    assert recon.info["holes"] == holes and len(recon.info["hole_areas"]) == holes
+    assert all(0.003 <= a < 0.5 for a in recon.info["hole_areas"])
+    # After the fit, the untangler and the remesher: closed, one piece, one handle per hole.
+    assert recon.info["remeshed"] and is_watertight(recon.faces)
+    assert genus(recon.vertices, recon.faces) == holes == recon.info["genus"]
+    assert recon.info["self_intersections"]["crossing_faces_after"] == 0
+    # Silhouette IoU against the holed mask (nothing filled in the comparison).
+    assert hole_count(recon.mask_grid) == holes
+    sil = mesh_silhouette(recon.vertices, recon.faces, recon.mask_grid.shape[0])
+    assert iou(sil, recon.mask_grid) >= 0.95
+    assert hole_count(sil) >= holes
+
+
+@pytest.mark.parametrize("kind", ["ring", "plate"])
+def test_fill_holes_gives_genus_zero(kind):
+    recon = reconstruct(picture(kind), ReconstructionOptions(**OPTIONS, fill_holes=True))
+    assert genus(recon.vertices, recon.faces) == 0 and is_watertight(recon.faces)
+    assert "holes" not in recon.info and hole_count(recon.mask_grid) == 0
+
+
+def test_fill_holes_is_a_contract_option():
+    import argparse
+
+    from inference import contract
+    parser = argparse.ArgumentParser()
+    contract.add_arguments(parser)
+    assert contract.options_from_args(parser.parse_args([])).fill_holes is False
+    assert contract.options_from_args(parser.parse_args(["--fill-holes"])).fill_holes is True
+    assert contract.blender_property("fill_holes")["name"] == "Fill Holes"
+    assert contract.ReconstructionOptions.from_wire({"fill_holes": True}).fill_holes is True
