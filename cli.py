@@ -150,10 +150,12 @@ def main(argv: list[str]) -> int:
                         # Every object of the picture is selected: the exporters write them into one file.
                         written = export_object(built.objects, output_dir, run.source.name, args.format)
                         entry.update(status="ok", output=written)
-                        warning = run.answer.info.warning if run.answer is not None else None
-                        if warning:
-                            entry["warning"] = warning
-                            print(f"{COMMAND}: warning: {path}: {warning}", file=sys.stderr, flush=True)
+                        info = run.answer.info if run.answer is not None else None
+                        for key, label in (("warning", "warning"), ("frame_note", "note")):
+                            said = info.get(key) if info is not None else None
+                            if said:
+                                entry[key] = said
+                                print(f"{COMMAND}: {label}: {path}: {said}", file=sys.stderr, flush=True)
                         print(f"{COMMAND}: {path} -> {written}", flush=True)
                     except Exception as exc:   # noqa: BLE001
                         failed += 1

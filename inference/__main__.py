@@ -188,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                      **{k: v for k, v in recon.info.items() if k in REPORTED_INFO})
         if "warning" in recon.info:
             print(f"warning: {image}: {recon.info['warning']}", file=sys.stderr, flush=True)
+        if "frame_note" in recon.info:   # an animated GIF: say which frame became the mesh
+            entry["frame_note"] = recon.info["frame_note"]
+            print(f"note: {image}: {recon.info['frame_note']}", file=sys.stderr, flush=True)
         if not args.quiet:
             print(f"{image} -> {target}  ({len(recon.vertices)} vertices, {len(recon.faces)} faces, "
                   + (f"silhouette IoU {fit_iou:.3f}, " if fit_iou is not None else "")

@@ -76,6 +76,26 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
                          "re-export it as PNG.") from None
 
 
+def picture_facts(path: str | os.PathLike) -> dict:
+    """What load_image did to the file beyond decoding it, for whoever shows the picture too (Blender's
+    texture must be the picture the engine used): the EXIF orientation it undid, and for a multi-frame
+    picture (an animated GIF, a TIFF stack) how many frames there were; load_image takes the first."""
+    from PIL import Image
+    facts = {}
+    try:
+        with Image.open(path) as im:
+            orientation = im.getexif().get(0x0112, 1)
+            if orientation not in (0, 1):
+                facts["exif_orientation"] = int(orientation)
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            if frames > 1:
+                facts["frames"] = frames
+                facts["frame_note"] = f"the picture has {frames} frames; the first was used"
+    except Exception:   # noqa: BLE001 - load_image already read it; facts are a courtesy
+        pass
+    return facts
+
+
 def _pil_to_rgba(im) -> np.ndarray:
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):

@@ -2,6 +2,7 @@
 even triangles) -> mesh with UVs."""
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from .contract import VERTICES_MAX, VERTICES_MIN
 from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
-from .image_io import read_mask, read_source
+from .image_io import picture_facts, read_mask, read_source
 from .mask import bounding_box, extract_objects, object_masks
 from .result import Reconstruction, ReconstructionOptions
 from .template import inflation_template
@@ -86,6 +87,8 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     report("load", 0.0)
     rgba, stem = read_source(source)
     name = name or stem
+    if isinstance(source, (str, os.PathLike)):
+        info.update(picture_facts(source))   # EXIF turn undone, frame used: the texture must match
     work = _working_copy(rgba)
     timings["load"] = time.perf_counter() - t
 
