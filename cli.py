@@ -131,8 +131,8 @@ def main(argv: list[str]) -> int:
     with _StopOnTerm():
         try:
             for path, name, entry in zip(args.images, names, entries):
-                run = ReconstructionRun(image_source.from_file(path, name=name), run_settings, client)
                 try:
+                    run = ReconstructionRun(image_source.from_file(path, name=name), run_settings, client)
                     run.start()
                     runs.append((path, run, entry))
                 except Exception as exc:   # noqa: BLE001 - one picture's failure is that picture's alone

@@ -47,6 +47,11 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"No file at '{path}'. Check the path.")
     if path.is_dir():
         raise InputError(f"'{path}' is a folder, not an image file.")
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(f"'{path.name}' is an empty file (0 bytes): the copy or download did not finish.")
+    except OSError:
+        pass   # unreadable: Image.open below says why
     if path.suffix.lower() in FLOAT_SUFFIXES:
         raise InputError(f"'{path.name}' is a floating-point ({path.suffix[1:].upper()}) picture, which this "
                          "reader cannot decode. Use it from Blender (the headless command and the Image Editor "

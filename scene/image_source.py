@@ -86,11 +86,14 @@ def from_file(filepath: str, name: str = "") -> ImageSource:
     if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES - ENGINE_SUFFIXES and os.path.isfile(path):
         # EXR, HDR, TGA...: the engine cannot decode them, Blender can. Their pixels go to the worker as a float
         # array, the same way these pictures travel when opened as image datablocks.
+        image = None
         try:
             image = bpy.data.images.load(path, check_existing=True)
             if image.size[0] == 0 or image.size[1] == 0:
                 raise RuntimeError("no pixels")
         except RuntimeError as exc:
+            if image is not None and image.users == 0:
+                bpy.data.images.remove(image)
             raise SourceError(f"'{os.path.basename(path)}' could not be read by Blender ({exc}). Re-save it as "
                               "PNG or EXR.") from None
         return ImageSource(name=name, image_name=image.name)
