@@ -49,7 +49,8 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"'{path}' is a folder, not an image file.")
     try:
         if path.stat().st_size == 0:
-            raise InputError(f"'{path.name}' is an empty file (0 bytes): the copy or download did not finish.")
+            raise InputError(f"'{path.name}' is an empty file (0 bytes): the copy or download did not finish. "
+                             "Copy it again, or re-save the picture as PNG.")
     except OSError:
         pass   # unreadable: Image.open below says why
     if path.suffix.lower() in FLOAT_SUFFIXES:
