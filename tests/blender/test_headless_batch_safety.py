@@ -27,9 +27,13 @@ import bpy
 assert bpy.ops.extensions.package_install_files(filepath=sys.argv[2], repo="user_default",
                                                 enable_on_install=True) == {'FINISHED'}
 package = sys.modules["bl_ext.user_default.mesh_from_image"]
+args = json.loads(sys.argv[3])
+if args.get("truncate_manifest"):   # this host's own installed copy: the session's extension is untouched
+    manifest = os.path.join(os.path.dirname(package.__file__), "inference", "networks", "weights", "manifest.json")
+    with open(manifest, "r+") as f:
+        f.truncate(200)
 from importlib import import_module
 import_module(package.__name__ + ".scene.settings").worker_client().start()
-args = json.loads(sys.argv[3])
 if args.get("limit"):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a write past the limit fails with EFBIG instead
     resource.setrlimit(resource.RLIMIT_FSIZE, (args["limit"], args["limit"]))
@@ -39,9 +43,10 @@ print("CODES " + json.dumps(codes), flush=True)
 """
 
 
-def host(built_zip, tmp_path, argv, formats=("glb",), limit=0, env=None, popen=False):
+def host(built_zip, tmp_path, argv, formats=("glb",), limit=0, env=None, popen=False, truncate_manifest=False):
     command = [sys.executable, "-c", HOST, str(tmp_path / "user"), str(built_zip),
-               json.dumps({"argv": [str(a) for a in argv], "formats": list(formats), "limit": limit})]
+               json.dumps({"argv": [str(a) for a in argv], "formats": list(formats), "limit": limit,
+                           "truncate_manifest": truncate_manifest})]
     env = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
     if popen:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -137,12 +142,15 @@ def test_the_report_is_the_engine_command_s(addon, clean_data, tmp_path):
     assert Path(data["inputs"][0]["output"]).is_file() and "corrupt" in data["inputs"][1]["error"]
 
 
-def test_sigterm_leaves_no_temporary_folders(built_zip, tmp_path):
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_host_leaves_no_temporary_folders_and_a_truthful_report(built_zip, tmp_path, signum, code):
     temp = tmp_path / "tmp"
     temp.mkdir()
     pictures = [write_blob_png(tmp_path / f"p{i}.png", 100, 80) for i in range(3)]
+    report = tmp_path / "report.json"
     proc = host(built_zip, tmp_path, [*pictures, "--output-dir", tmp_path / "out", "--vertices", "2500",
-                                      "--refine-steps", "4000"], env={"TMPDIR": str(temp)}, popen=True)
+                                      "--refine-steps", "4000", "--report", report], env={"TMPDIR": str(temp)},
+                popen=True)
     try:
         while not proc.stdout.readline().startswith("READY"):
             assert proc.poll() is None, proc.communicate()
@@ -150,10 +158,27 @@ def test_sigterm_leaves_no_temporary_folders(built_zip, tmp_path):
         while time.monotonic() < deadline and not [p for p in temp.iterdir() if p.name != "mesh_from_image_logs"]:
             time.sleep(0.05)
         time.sleep(1.0)   # the pictures are queued and the worker is working on the first
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert "Traceback" not in err, err
+    assert f'CODES {{"glb": {code}}}' in out, out + err
+    assert "interrupted: 0 of 3 picture(s) written" in err
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True and [e["status"] for e in data["inputs"]] == ["not run"] * 3
     # The worker's logs are kept on purpose (the last ten, quoted in error messages); nothing else may stay.
-    assert [p.name for p in temp.iterdir() if p.name.startswith("mesh_from_image") and p.name != "mesh_from_image_logs"] == []
+    assert [p.name for p in temp.iterdir() if p.name.startswith("mesh_from_image")
+            and p.name != "mesh_from_image_logs"] == []
+
+
+def test_damaged_weights_fall_back_with_a_message_in_the_headless_command(built_zip, tmp_path):
+    """The engine command said so; the headless command fell back without a word."""
+    picture = write_blob_png(tmp_path / "shape.png", 120, 90)
+    report = tmp_path / "report.json"
+    p = host(built_zip, tmp_path, [picture, "--output-dir", tmp_path / "out", *FAST, "--report", report],
+             truncate_manifest=True)
+    assert 'CODES {"glb": 0}' in p.stdout, p.stdout + p.stderr
+    assert "warning: " in p.stderr and "manifest" in p.stderr and "Fell back to the training-free" in p.stderr
+    entry = json.loads(report.read_text())["inputs"][0]
+    assert entry["status"] == "ok" and "Fell back" in entry["warning"]
