@@ -70,3 +70,18 @@ def test_an_exr_by_path_is_read_as_a_float_picture(addon, clean_data, tmp_path):
     mesh, _ = _texture(out / "render.glb")
     extent_x, extent_y, _ = mesh.extents
     assert abs(extent_x / extent_y - 1.6) < 0.2
+
+
+def test_the_operator_textures_an_exif_rotated_jpeg_upright_also_on_redo(addon, clean_data, tmp_path):
+    bpy = clean_data
+    picture = tmp_path / "phone_op.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(_object_picture()).save(picture, quality=95, exif=exif)
+    for size in (1.0, 2.0):   # the second run is the redo panel's: the cached answer must keep its picture
+        assert bpy.ops.mesh_from_image.reconstruct(filepath=str(picture), size=size, template_vertices=400,
+                                                   refine_steps=10) == {'FINISHED'}
+        obj = bpy.context.active_object
+        images = [n.image for n in obj.active_material.node_tree.nodes if n.type == 'TEX_IMAGE' and n.image]
+        assert images and tuple(images[0].size) == (100, 160), [tuple(i.size) for i in images]
+        assert obj.dimensions.y > obj.dimensions.x or obj.dimensions.z > obj.dimensions.x
