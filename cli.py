@@ -117,19 +117,18 @@ def main(argv: list[str]) -> int:
         print(f"{COMMAND}: error: cannot write the report '{report_path}'", file=sys.stderr, flush=True)
         return 2
 
-    try:
-        client.start()   # once: a worker that cannot start would fail every picture the same way
-    except WorkerError as exc:
-        print(f"{COMMAND}: error: {exc}", file=sys.stderr, flush=True)
-        for entry in entries:
-            entry.update(status="error", error=str(exc))
-        report.write(failed=len(entries))
-        return 1
-
     runs = []
     failed = 0
     with _StopOnTerm():
         try:
+            try:
+                client.start()   # once: a worker that cannot start would fail every picture the same way
+            except WorkerError as exc:
+                print(f"{COMMAND}: error: {exc}", file=sys.stderr, flush=True)
+                for entry in entries:
+                    entry.update(status="error", error=str(exc))
+                report.write(failed=len(entries))
+                return 1
             for path, name, entry in zip(args.images, names, entries):
                 try:
                     run = ReconstructionRun(image_source.from_file(path, name=name), run_settings, client)
