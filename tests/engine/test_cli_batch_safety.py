@@ -3,7 +3,6 @@
 Every test runs the real command in a subprocess; faults come from outside (a signal, a file-size limit standing
 in for a full disk) or, for "a bug in the engine", from one wrapped function that raises for one picture."""
 import json
-import os
 import resource
 import signal
 import subprocess

@@ -1,13 +1,11 @@
 """The message fits the fault (issue 16, item 6): each of these used to say something else (in brackets)."""
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
