@@ -71,7 +71,7 @@ def _writable_folder(folder: Path) -> str | None:
 
 
 def _disk_message(target: Path, exc: OSError) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
         why = "the disk is full (or a file-size or quota limit was reached)"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         why = "the folder is not writable"
