@@ -2,13 +2,17 @@
 
 Run as `blender -b --addons bl_ext.user_default.mesh_from_image -c mesh_from_image ...`. Every picture is
 sent to the worker up front (it works through them one after another while Blender builds and exports
-the finished ones), a bad picture is reported on stderr and skipped, and the exit code is 1 when any
-picture failed (2 for bad arguments)."""
+the finished ones; a worker that dies costs only the picture it was running, worker/client.py retries the
+rest). Any failure of one picture is reported on stderr (and in --report's JSON, rewritten after every
+picture) and the others still run. Exit code: 0; 1 when any picture failed; 2 for bad arguments or an output
+folder or report that cannot be written; 130/143 when stopped by Ctrl+C/SIGTERM (temporary files removed)."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import tempfile
 
 import bpy
 
@@ -31,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per picture")
+    parser.add_argument("--report", default=None, metavar="FILE.json",
+                        help="write a JSON report of every picture here (rewritten after every picture)")
     artist = parser.add_argument_group("artist options")
     artist.add_argument("--faces", type=int, default=0, help="target face count (met within 10%%)")
     artist.add_argument("--quads", action="store_true", help="quad remesh with QuadriFlow")
@@ -87,77 +93,162 @@ def main(argv: list[str]) -> int:
     if output is None:
         return 2
     from .scene import image_source, settings
-    from .scene.bake import BakeError
     from .scene.build import remove_object
-    from .scene.export import ExportError, export_object
-    from .scene.topology import TopologyError
+    from .scene.export import EXTENSIONS, export_object
     from .scene.reconstruction import ReconstructionRun, RunSettings
     from .worker.client import WorkerError
 
     output_dir = os.path.abspath(args.output_dir)
-    os.makedirs(output_dir, exist_ok=True)
+    report_path = os.path.abspath(args.report) if args.report else None
+    problem = _writable(output_dir) or (_writable(os.path.dirname(report_path)) if report_path else None)
+    if problem is None and report_path and os.path.isdir(report_path):
+        problem = f"--report '{report_path}' is a folder; name a .json file"
+    if problem is not None:   # before any work: an hour of reconstructions must not end in "cannot write"
+        print(f"{COMMAND}: error: {problem}", file=sys.stderr, flush=True)
+        return 2
     run_settings = RunSettings(size=args.size, template_vertices=args.template_vertices, refine=args.refine,
                                refine_steps=args.refine_steps, device=settings.engine_device(args.device),
                                all_objects=output.objects != "LARGEST", model=args.model,
                                even_triangles=args.remesh, fill_holes=args.fill_holes)
     python = os.path.abspath(args.python) if args.python else None
     client = settings.worker_client(python=python)
-    expected_errors = (WorkerError, image_source.SourceError, ExportError, BakeError, TopologyError, ValueError,
-                       OSError, RuntimeError)
-
-    try:
-        client.start()   # once: a worker that cannot start would fail every picture the same way
-    except WorkerError as exc:
-        print(f"{COMMAND}: error: {exc}", file=sys.stderr, flush=True)
-        return 1
+    names = _unique_names(args.images)
+    entries = [{"input": path, "output": os.path.join(output_dir, name + EXTENSIONS[args.format]),
+                "status": "pending"} for path, name in zip(args.images, names)]
+    report = _Report(report_path, entries, run_settings)
+    if not report.write():
+        print(f"{COMMAND}: error: cannot write the report '{report_path}'", file=sys.stderr, flush=True)
+        return 2
 
     runs = []
     failed = 0
-    for path, name in zip(args.images, _unique_names(args.images)):
-        run = ReconstructionRun(image_source.from_file(path, name=name), run_settings, client)
+    with _StopOnTerm():
         try:
-            run.start()
-            runs.append((path, run))
-        except expected_errors as exc:
-            failed += 1
-            _report_failure(path, exc)
-    context = bpy.context
-    selection = _Selection(context)
-    try:
-        for path, run in runs:
-            built = None
             try:
-                run.wait(timeout=args.timeout)
-                built = run.build(context, (0.0, 0.0, 0.0), output)
-                # Every object of the picture is selected: the exporters write them into one file.
-                written = export_object(built.objects, output_dir, run.source.name, args.format)
-                print(f"{COMMAND}: {path} -> {written}", flush=True)
-            except expected_errors as exc:
-                failed += 1
-                _report_failure(path, exc)
+                client.start()   # once: a worker that cannot start would fail every picture the same way
+            except WorkerError as exc:
+                print(f"{COMMAND}: error: {exc}", file=sys.stderr, flush=True)
+                for entry in entries:
+                    entry.update(status="error", error=str(exc))
+                report.write(failed=len(entries))
+                return 1
+            for path, name, entry in zip(args.images, names, entries):
+                try:
+                    run = ReconstructionRun(image_source.from_file(path, name=name), run_settings, client)
+                    run.start()
+                    runs.append((path, run, entry))
+                except Exception as exc:   # noqa: BLE001 - one picture's failure is that picture's alone
+                    failed += 1
+                    _report_failure(path, exc, entry)
+            report.write(failed=failed)
+            context = bpy.context
+            selection = _Selection(context)
+            try:
+                for path, run, entry in runs:
+                    built = None
+                    try:
+                        run.wait(timeout=args.timeout)
+                        built = run.build(context, (0.0, 0.0, 0.0), output)
+                        # Every object of the picture is selected: the exporters write them into one file.
+                        written = export_object(built.objects, output_dir, run.source.name, args.format)
+                        entry.update(status="ok", output=written)
+                        info = run.answer.info if run.answer is not None else None
+                        for key, label in (("warning", "warning"), ("frame_note", "note")):
+                            said = info.get(key) if info is not None else None
+                            if said:
+                                entry[key] = said
+                                print(f"{COMMAND}: {label}: {path}: {said}", file=sys.stderr, flush=True)
+                        print(f"{COMMAND}: {path} -> {written}", flush=True)
+                    except Exception as exc:   # noqa: BLE001
+                        failed += 1
+                        _report_failure(path, exc, entry)
+                    finally:
+                        for obj in (built.objects if built is not None else ()):
+                            remove_object(obj)
+                        run.cancel()
+                        report.write(failed=failed)
             finally:
-                for obj in (built.objects if built is not None else ()):
-                    remove_object(obj)
-                run.cancel()
-    finally:
-        for _path, run in runs:   # interrupted: stop what the worker still has queued
-            run.cancel()
-        selection.restore(context)
+                for _path, run, _entry in runs:   # interrupted: stop what the worker still has queued
+                    run.cancel()
+                selection.restore(context)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            for entry in entries:
+                if entry["status"] == "pending":
+                    entry.update(status="not run", error="the command was interrupted before this picture")
+            report.write(failed=failed, interrupted=True)
+            print(f"{COMMAND}: interrupted: "
+                  f"{sum(e['status'] == 'ok' for e in entries)} of {len(entries)} picture(s) written",
+                  file=sys.stderr, flush=True)
+            return 130 if isinstance(exc, KeyboardInterrupt) else 143
+    report.write(failed=failed, complete=True)
     if failed:
         print(f"{COMMAND}: {failed} of {len(args.images)} pictures failed", file=sys.stderr)
     return 1 if failed else 0
 
 
+def _writable(folder: str) -> str | None:
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return f"'{folder}' is not a folder"
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(prefix=".mesh_from_image-probe", dir=folder)
+        probe.close()
+    except OSError as exc:
+        return f"cannot write into '{folder}': {exc.strerror or exc}"
+    return None
+
+
+class _Report:
+    """The --report JSON (the engine command's shape), rewritten atomically after every picture so that a
+    killed run still leaves a truthful account of the pictures that finished."""
+
+    def __init__(self, path, entries, run_settings):
+        self.path, self.entries = path, entries
+        self.options = run_settings.options().to_wire()
+
+    def write(self, failed: int = 0, complete: bool = False, interrupted: bool = False) -> bool:
+        if self.path is None:
+            return True
+        from .inference.atomic import write_atomic
+        data = {"inputs": self.entries, "failed": failed, "complete": complete, "interrupted": interrupted,
+                "options": self.options}
+        try:
+            write_atomic(self.path, json.dumps(data, indent=2, default=str).encode())
+        except OSError:
+            return False
+        return True
+
+
+class _StopOnTerm:
+    """SIGTERM (a farm's job stop, `kill`) ends the command through its finally blocks, like Ctrl+C: the
+    runs' and the worker's temporary folders are removed instead of being left in /tmp."""
+
+    def __enter__(self):
+        import signal
+        self._previous = None
+        try:
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        except (ValueError, OSError):   # not the main thread
+            pass
+        return self
+
+    @staticmethod
+    def _handle(signum, frame):
+        raise SystemExit(128 + signum)
+
+    def __exit__(self, *exc):
+        import signal
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+        return False
+
+
 def _unique_names(paths: list[str]) -> list[str]:
-    """Output names from the pictures' stems; a repeated stem (a/mug.png, b/mug.png) gets _2, _3..."""
+    """Output names from the pictures' stems, unique by construction (inference/naming.py, shared with the
+    engine's command): a repeated stem (a/mug.png, b/mug.png) gets a suffix no other picture's name has."""
+    from .inference.naming import unique_stems
     from .scene.image_source import object_name
-    seen: dict[str, int] = {}
-    names = []
-    for path in paths:
-        stem = object_name(os.path.basename(path))
-        seen[stem] = seen.get(stem, 0) + 1
-        names.append(stem if seen[stem] == 1 else f"{stem}_{seen[stem]}")
-    return names
+    return unique_stems([object_name(os.path.basename(path)) for path in paths])
 
 
 class _Selection:
@@ -176,8 +267,15 @@ class _Selection:
         layer.objects.active = layer.objects.get(self.active) if self.active else None
 
 
-def _report_failure(path: str, exc: Exception) -> None:
-    print(f"{COMMAND}: error: {path}: {exc}", file=sys.stderr, flush=True)
+def _report_failure(path: str, exc: Exception, entry: dict | None = None) -> None:
+    expected = ("WorkerError", "SourceError", "ExportError", "BakeError", "TopologyError", "OptionError")
+    if type(exc).__name__ in expected or isinstance(exc, (ValueError, OSError)):
+        message = str(exc) or type(exc).__name__
+    else:   # a bug met by one picture: one line, not a traceback, and the batch goes on
+        message = f"internal error ({type(exc).__name__}: {exc}); the other pictures still run"
+    if entry is not None:
+        entry.update(status="error", error=message)
+    print(f"{COMMAND}: error: {path}: {message}", file=sys.stderr, flush=True)
 
 
 def register():

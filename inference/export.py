@@ -48,7 +48,7 @@ def texture_crop(recon: Reconstruction) -> tuple[np.ndarray, np.ndarray]:
     return crop, uv
 
 
-def _trimesh(recon: Reconstruction, textured: bool = True):
+def _trimesh(recon: Reconstruction, textured: bool = True, material: str | None = None):
     import trimesh
     from PIL import Image
 
@@ -56,7 +56,7 @@ def _trimesh(recon: Reconstruction, textured: bool = True):
     if textured:
         tex, uv = texture_crop(recon)
         rgb = Image.fromarray(np.ascontiguousarray(tex[:, :, :3]))
-        material = trimesh.visual.material.PBRMaterial(name=f"{recon.name}_material", baseColorTexture=rgb,
+        material = trimesh.visual.material.PBRMaterial(name=material or f"{recon.name}_material", baseColorTexture=rgb,
                                                        metallicFactor=0.0, roughnessFactor=0.8, doubleSided=False)
         mesh.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
     return mesh
@@ -82,7 +82,9 @@ def export(recon: Reconstruction, path: str | os.PathLike, fmt: str | None = Non
         write_atomic(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary"))
         return [path]
     stem = path.stem
-    text, files = trimesh.exchange.obj.export_obj(_trimesh(recon), include_normals=True, include_texture=True,
+    # The material (and so trimesh's texture file) is named after the output, not the input: two inputs
+    # called good1.png in different folders must not share one good1_material.png.
+    text, files = trimesh.exchange.obj.export_obj(_trimesh(recon, material=f"{stem}_material"), include_normals=True, include_texture=True,
                                                   return_texture=True, mtl_name=f"{stem}.mtl")
     written = []
     # Texture and material first, the .obj last: a reader that sees the .obj sees everything it names.

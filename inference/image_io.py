@@ -5,6 +5,7 @@ knows: 8/16-bit, grayscale, palette, CMYK, with or without alpha) or from an arr
 Blender (packed, generated and float/EXR images arrive as pixels, not files)."""
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from .errors import InputError
 # Beyond this the image costs gigabytes to hold and is far more detail than a silhouette needs.
 MAX_PIXELS = 100_000_000
 SUPPORTED_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+# Pillow reads neither; Blender does, and hands their pixels over as a float array (the image datablock path).
+FLOAT_SUFFIXES = {".exr", ".hdr"}
+# Below this on either side there is no outline to find (a 500x1 strip used to say "looks empty or uniform").
+MIN_SIDE = 8
 
 
 def _too_big_message(width: int, height: int) -> str:
@@ -27,27 +32,74 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:   # Python 3.11 raises this for a loop
+            raise InputError(f"'{path}' is a symbolic link that leads back to itself (a loop). Point it at the "
+                             "picture file.") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise InputError(f"'{path}' is a symbolic link that leads back to itself (a loop). Point it at "
+                                 "the picture file.") from None
+        raise InputError(f"'{path}' is a symbolic link to '{os.readlink(path)}', which does not exist.")
     if not path.exists():
         raise InputError(f"No file at '{path}'. Check the path.")
     if path.is_dir():
         raise InputError(f"'{path}' is a folder, not an image file.")
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(f"'{path.name}' is an empty file (0 bytes): the copy or download did not finish. "
+                             "Copy it again, or re-save the picture as PNG.")
+    except OSError:
+        pass   # unreadable: Image.open below says why
+    if path.suffix.lower() in FLOAT_SUFFIXES:
+        raise InputError(f"'{path.name}' is a floating-point ({path.suffix[1:].upper()}) picture, which this "
+                         "reader cannot decode. Use it from Blender (the headless command and the Image Editor "
+                         "read it as a float image), or save it as a 16-bit PNG or TIFF.")
     try:
         # Pillow's own bomb guard would raise a confusing DecompressionBombError first; ours says what to do.
         Image.MAX_IMAGE_PIXELS = None
         with Image.open(path) as im:
             if im.width * im.height > MAX_PIXELS:
                 raise InputError(_too_big_message(im.width, im.height))
+            if min(im.width, im.height) < MIN_SIDE:
+                raise InputError(f"'{path.name}' is {im.width}x{im.height} pixels: too small to find an object's "
+                                 f"outline in (at least {MIN_SIDE} pixels on each side; a few hundred work best).")
             im.load()
             im = ImageOps.exif_transpose(im)
             return _pil_to_rgba(im)
     except InputError:
         raise
+    except PermissionError:
+        raise InputError(f"'{path}' cannot be read: permission denied. Check the file's permissions (or copy it "
+                         "somewhere this user can read).") from None
     except UnidentifiedImageError:
         raise InputError(f"'{path.name}' is not an image Pillow can read (supported: PNG, JPEG, WebP, TIFF, BMP). "
                          "Re-save it as PNG.") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"'{path.name}' could not be decoded ({exc}). The file may be truncated or corrupt; "
                          "re-export it as PNG.") from None
+
+
+def picture_facts(path: str | os.PathLike) -> dict:
+    """What load_image did to the file beyond decoding it, for whoever shows the picture too (Blender's
+    texture must be the picture the engine used): the EXIF orientation it undid, and for a multi-frame
+    picture (an animated GIF, a TIFF stack) how many frames there were; load_image takes the first."""
+    from PIL import Image
+    facts = {}
+    try:
+        with Image.open(path) as im:
+            orientation = im.getexif().get(0x0112, 1)
+            if orientation not in (0, 1):
+                facts["exif_orientation"] = int(orientation)
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            if frames > 1:
+                facts["frames"] = frames
+                facts["frame_note"] = f"the picture has {frames} frames; the first was used"
+    except Exception:   # noqa: BLE001 - load_image already read it; facts are a courtesy
+        pass
+    return facts
 
 
 def _pil_to_rgba(im) -> np.ndarray:
@@ -122,4 +174,8 @@ def read_mask(mask, shape: tuple[int, int]) -> np.ndarray:
     if m.shape != tuple(shape):
         from skimage.transform import resize
         m = resize(m.astype(np.float32), shape, order=1, anti_aliasing=False) > 0.5
+    if not m.any():
+        where = f" '{Path(mask).name}'" if isinstance(mask, (str, os.PathLike)) else ""
+        raise InputError(f"The mask{where} is empty: it has no white (or opaque) pixel. White or opaque marks "
+                         "the object; black or transparent the background.")
     return m

@@ -2,6 +2,7 @@
 even triangles) -> mesh with UVs."""
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from .contract import VERTICES_MAX, VERTICES_MIN
 from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
-from .image_io import read_mask, read_source
+from .image_io import picture_facts, read_mask, read_source
 from .mask import bounding_box, extract_objects, hole_sizes, object_masks, through_holes
 from .result import Reconstruction, ReconstructionOptions
 from .template import inflation_template
@@ -86,6 +87,8 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     report("load", 0.0)
     rgba, stem = read_source(source)
     name = name or stem
+    if isinstance(source, (str, os.PathLike)):
+        info.update(picture_facts(source))   # EXIF turn undone, frame used: the texture must match
     work = _working_copy(rgba)
     timings["load"] = time.perf_counter() - t
 
@@ -111,6 +114,11 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     t = time.perf_counter()
     vertices, faces, reference = None, None, None
     model = _resolve_model(opts.model, info)
+    if model is not None and not (frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5).any():
+        # Thinner than a cell of the network's grid (a 1-pixel strip): the template's finer grids can still
+        # mesh it, or say what to do; the network would only see an empty mask.
+        info["warning"] = "The object is too thin for the learned prior's grid; the training-free path ran."
+        model = None
     if model is not None:
         report("network", 0.0)
         try:
@@ -192,7 +200,15 @@ def _resolve_model(requested: str, info: dict) -> str | None:
     except ImportError:
         prior = None
     if requested == "auto":
-        return prior.default_model() if prior is not None else None
+        chosen = prior.default_model() if prior is not None else None
+        if chosen is None and prior is not None:
+            # No default because the manifest is unreadable (not because none ships): say so, as for damaged weights.
+            from .networks.weights import read_manifest
+            try:
+                read_manifest()
+            except DependencyError as exc:
+                info["warning"] = f"{exc} Fell back to the training-free reconstruction."
+        return chosen
     if prior is None or requested not in prior.available_models():
         known = ", ".join(["auto", "none"] + (prior.available_models() if prior is not None else []))
         raise InputError(f"Unknown model '{requested}'. Choose one of: {known}.")

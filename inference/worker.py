@@ -273,6 +273,13 @@ class _Server:
         rec = reconstruct(source, options, mask=request.get("mask_path") or None,
                           progress=self._progress_reporter(job_id), name=request.get("name") or None)
 
+        if request.get("image_path") and (rec.info.get("exif_orientation") or rec.info.get("frames")
+                                          or os.path.splitext(request["image_path"])[1].lower() == ".gif"):
+            # Blender would load the file as it is: unrotated, or (a GIF) not at all. Hand it the picture the
+            # engine used (upright, first frame), as uint8 RGBA rows top-down.
+            texture_path = output_path + ".texture.npy"
+            np.save(texture_path, np.ascontiguousarray(rec.image), allow_pickle=False)
+            rec.info["texture_path"] = texture_path
         answer = MeshResult(vertices=rec.vertices, faces=rec.faces, uvs=rec.uvs, frame=rec.image_frame,
                             name=rec.name, device=rec.device, timings=_plain(rec.timings),
                             info=ResultInfo.from_wire(_plain(rec.info)))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
 
 # Formats the engine decodes itself (inference/image_io.py); other files go as pixels.
-ENGINE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+ENGINE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 # Extensions stripped from datablock names to name the object ("mug.png" -> "mug").
 IMAGE_SUFFIXES = ENGINE_SUFFIXES | {".exr", ".hdr", ".tga", ".dds", ".jp2", ".j2c", ".cin", ".dpx", ".psd", ".sgi", ".rgb"}
 
@@ -35,6 +35,9 @@ class ImageSource:
     name: str                 # object (and output) name
     path: str = ""            # absolute path the worker may read directly ("" = send pixels)
     image_name: str = ""      # datablock holding the picture
+    # The picture as the engine used it (uint8 RGBA, rows top-down) when that differs from the file as Blender
+    # would load it: a phone JPEG's EXIF turn undone, an animated GIF's first frame.
+    texture: object = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def sends_pixels(self) -> bool:
@@ -42,6 +45,8 @@ class ImageSource:
 
     def image(self):
         """The datablock to use as the texture (loaded from `path` if needed). Call only when building."""
+        if self.texture is not None:
+            return _image_from_pixels(self.name, np.asarray(self.texture))
         if self.image_name:
             image = bpy.data.images.get(self.image_name)
             if image is not None:
@@ -66,9 +71,33 @@ class ImageSource:
         return {"image_array_path": array_path, "name": self.name}, key
 
 
+def _image_from_pixels(name: str, rgba: np.ndarray):
+    height, width = rgba.shape[:2]
+    image = bpy.data.images.new(name, width, height, alpha=True)
+    flat = (rgba[::-1].astype(np.float32) / (255.0 if rgba.dtype == np.uint8 else 1.0)).ravel()
+    image.pixels.foreach_set(flat)
+    image.pack()   # generated pixels survive a save and reach the exporters (GLB embeds packed images)
+    return image
+
+
 def from_file(filepath: str, name: str = "") -> ImageSource:
     path = os.path.abspath(bpy.path.abspath(filepath))
-    return ImageSource(name=name or object_name(os.path.basename(path)), path=path)
+    name = name or object_name(os.path.basename(path))
+    if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES - ENGINE_SUFFIXES and os.path.isfile(path):
+        # EXR, HDR, TGA...: the engine cannot decode them, Blender can. Their pixels go to the worker as a float
+        # array, the same way these pictures travel when opened as image datablocks.
+        image = None
+        try:
+            image = bpy.data.images.load(path, check_existing=True)
+            if image.size[0] == 0 or image.size[1] == 0:
+                raise RuntimeError("no pixels")
+        except RuntimeError as exc:
+            if image is not None and image.users == 0:
+                bpy.data.images.remove(image)
+            raise SourceError(f"'{os.path.basename(path)}' could not be read by Blender ({exc}). Re-save it as "
+                              "PNG or EXR.") from None
+        return ImageSource(name=name, image_name=image.name)
+    return ImageSource(name=name, path=path)
 
 
 def from_image(image) -> ImageSource:

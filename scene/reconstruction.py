@@ -5,11 +5,14 @@ scripts, background mode); the CLI blocks on it too. Nothing in the scene change
 cancelling or failing at any earlier point leaves the file exactly as it was."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from ..inference import contract
 from ..inference.contract import MeshResult
@@ -202,11 +205,25 @@ class ReconstructionRun:
         `output` (output.OutputOptions) says what to make of them; None: the plain projected object."""
         from .build import build_object
         answers = self.answers()
-        return build_object(context, self.source, answers, self.settings.size, location, output, answers[0].info)
+        texture = getattr(answers[0], "texture", None)
+        source = replace(self.source, texture=texture) if texture is not None else self.source
+        return build_object(context, source, answers, self.settings.size, location, output, answers[0].info)
 
     # -- internals -------------------------------------------------------------------------------
     def _keep(self, answer: MeshResult) -> None:
         global _last_answer, last_meta
+        texture_path = answer.info.get("texture_path")
+        if texture_path:   # the picture as the engine used it (EXIF turn undone, first frame): keep it in memory
+            try:
+                answer.texture = np.load(texture_path, allow_pickle=False)
+            except (OSError, ValueError):
+                answer.texture = None
+            finally:
+                try:
+                    os.remove(texture_path)
+                except OSError:
+                    pass
+            answer.info.extra.pop("texture_path", None)
         self.answer = answer
         _last_answer = (self._key, answer)
         _recent_answers[self._key] = answer

@@ -35,6 +35,9 @@ except ImportError:   # the repository root on sys.path (tests, scripts): top-le
 _STOP_GRACE_S = 5.0          # how long stop() lets the worker finish on its own before killing it
 _LOG_TAIL_CHARS = 3000       # how much of the worker's stderr an error message quotes
 _LOGS_KEPT = 10              # older worker logs in the log folder are deleted at start-up
+# After a job's time-out the worker gets this long to acknowledge the cancel (it does so at its next progress
+# step); one that stays silent is stopped or deadlocked and would hold every later job, so it is replaced.
+_CANCEL_GRACE_S = 5.0
 
 
 class WorkerError(Exception):
@@ -128,6 +131,9 @@ class Job:
         self._error: WorkerError | None = None
         self._submitted_at = time.monotonic()
         self.elapsed: float | None = None      # seconds from submit to the answer
+        self._message: dict | None = None      # the request as sent, sent again if its worker dies first
+        self._proc: "_Process | None" = None   # the worker process it was sent to
+        self._cancel_requested = False
 
     # ---- caller side ---------------------------------------------------------------------------------
     def poll(self) -> list[dict]:
@@ -160,11 +166,14 @@ class Job:
         WorkerError(kind="timeout") is raised."""
         if not self._finished.wait(timeout):
             self.cancel()
+            if not self._finished.wait(_CANCEL_GRACE_S):
+                self._client._replace_if_hung(self)
             raise WorkerError("timeout", f"The reconstruction did not finish within {timeout:g} s and was cancelled.")
         return self.result()
 
     def cancel(self) -> None:
         """Ask the worker to stop this job at its next progress step; it then fails with kind "cancelled"."""
+        self._cancel_requested = True
         if not self.done:
             self._client._send({"cmd": "cancel", "id": self.id})
 
@@ -218,6 +227,7 @@ class _Process:
         self.ready_info: dict | None = None
         self.fatal: str | None = None
         self.exited = False
+        self.hung = False                  # killed because it stopped answering: its running job already failed
         self.write_lock = threading.Lock()
         self.reader: threading.Thread | None = None   # parses stdout; ends when the process has exited
 
@@ -245,6 +255,7 @@ class WorkerClient:
         self._last_log: str | None = None
         self._launching: _Process | None = None   # the worker start() is waiting for
         self._stop_requested = False              # stop() was called while start() waited
+        self._generation = 0                      # counts stop() calls: a retry started before one gives up
 
     # ---- state ---------------------------------------------------------------------------------------
     @property
@@ -382,6 +393,7 @@ class WorkerClient:
         with self._lock:
             proc, self._proc = self._proc, None
             self._died = False
+            self._generation += 1
             if self._starting:
                 self._stop_requested = True
                 if self._launching is not None:
@@ -452,11 +464,13 @@ class WorkerClient:
         output_path = os.path.join(tmp, f"{job_id}-mesh.npz")
         owned.append(output_path + ".partial.npz")   # left behind if the worker dies while writing
         job = Job(self, job_id, owned)
-        with self._lock:
-            proc = self._proc
-            self._jobs[job_id] = job
         message = {"cmd": _cmd, "id": job_id, "protocol": contract.PROTOCOL_VERSION,
                    "output_path": output_path, **request}
+        job._message = message
+        with self._lock:
+            proc = self._proc
+            job._proc = proc
+            self._jobs[job_id] = job
         if proc is None:   # stopped by another thread since start()
             self._end_job(job, error=WorkerError("cancelled", "The inference worker was stopped."))
         elif not self._write(proc, message):
@@ -549,7 +563,9 @@ class WorkerClient:
                 self._last_timing = job.elapsed
 
     def _on_exit(self, proc: _Process) -> None:
-        """The worker's stdout closed: it exited. Unless we stopped it, that is a crash: fail its jobs."""
+        """The worker's stdout closed: it exited. Unless we stopped it, that is a crash. The job it was running
+        fails with the reason; the jobs queued behind it did nothing wrong and are sent to a new worker (an
+        out-of-memory kill at picture 2 of 5 must not lose pictures 3-5)."""
         try:
             code = proc.popen.wait(10)
         except subprocess.TimeoutExpired:
@@ -560,11 +576,69 @@ class WorkerClient:
             if unexpected:
                 self._proc = None
                 self._died = True
+            # The worker answers in arrival order, so its oldest unanswered job is the one it was running.
+            mine = [job for job in self._jobs.values() if job._proc is proc]
+            generation = self._generation
         if unexpected and not proc.exited:
-            self._fail_jobs(WorkerError("died", (
-                f"The inference worker {_describe_exit(code)} while working; the next job starts a new one."
-                + self._quote_log(proc.log_path))))
+            running, waiting = ([], mine) if proc.hung else (mine[:1], mine[1:])
+            died = _describe_exit(code) if not proc.hung else "stopped answering and was replaced"
+            retry = f" ({len(waiting)} waiting job(s) are retried on a new worker)" if waiting else ""
+            for job in running:
+                self._end_job(job, error=WorkerError("died", (
+                    f"The inference worker {died} while working on this job; the next job starts a new one."
+                    + retry + self._quote_log(proc.log_path))))
+            if waiting:
+                threading.Thread(target=self._retry, args=(waiting, died, generation),
+                                 name="mesh-from-image-worker-retry", daemon=True).start()
         proc.exited = True
+
+    def _retry(self, jobs: list[Job], died: str, generation: int) -> None:
+        """Send jobs whose worker died before it reached them to a fresh worker (same ids, same files)."""
+        with self._lock:
+            if generation != self._generation:   # stop() ran meanwhile and failed them
+                return
+        try:
+            self.start()
+        except WorkerError as exc:
+            for job in jobs:
+                self._end_job(job, error=WorkerError(exc.kind, f"{exc} (the previous worker {died} before this job "
+                                                               f"started)"))
+            return
+        for job in jobs:
+            if job.done:
+                continue
+            if job._cancel_requested:
+                self._end_job(job, error=WorkerError("cancelled", "Cancelled."))
+                continue
+            with self._lock:
+                proc = self._proc
+                if proc is None or generation != self._generation:
+                    return
+                job._proc = proc
+            if not self._write(proc, job._message):
+                return   # this one died too: its _on_exit takes the jobs sent to it and these that follow
+
+    def _replace_if_hung(self, job: Job) -> None:
+        """After a time-out whose cancel the worker did not acknowledge: if the worker was running this job (not
+        merely queued behind another), it is not answering. Fail the job, kill the worker; the jobs queued behind
+        it go to a new one (_on_exit)."""
+        with self._lock:
+            proc = job._proc
+            mine = [j for j in self._jobs.values() if j._proc is proc]
+            if proc is None or self._proc is not proc or not mine or mine[0] is not job:
+                return
+            proc.hung = True
+        self._end_job(job, error=WorkerError("timeout", "The reconstruction did not finish in time and the "
+                                                        "worker stopped answering; it was replaced."))
+        if proc.popen.poll() is None:
+            import signal
+            try:
+                if os.name == "nt":
+                    proc.popen.kill()
+                else:
+                    os.killpg(proc.popen.pid, signal.SIGKILL)
+            except OSError:
+                proc.popen.kill()
 
     def _fail_jobs(self, error: WorkerError) -> None:
         with self._lock:

@@ -70,11 +70,18 @@ def load_model(name: str, device=None, folder: Path | None = None):
 
 
 def _verified(folder: Path, entry: dict, what: str) -> Path:
+    if not isinstance(entry, dict) or not entry.get("file") or not entry.get("sha256"):
+        raise DependencyError(f"The network weights manifest in '{folder}' names no file (or no checksum) for "
+                              f"{what}. Reinstall the extension, or choose the model 'none'.")
     path = folder / entry["file"]
     if not path.exists():
         raise DependencyError(f"The weights file '{path}' for {what} is missing. Reinstall the "
                               "extension, or choose the model 'none'.")
-    digest = sha256_of(path)
+    try:
+        digest = sha256_of(path)
+    except OSError as exc:   # permission denied, a folder in its place: a weights problem, not an output one
+        raise DependencyError(f"The weights file '{path}' for {what} cannot be read ({exc.strerror or exc}). "
+                              "Reinstall the extension, or choose the model 'none'.") from None
     if digest != entry["sha256"]:
         raise DependencyError(f"The weights file '{path}' for {what} is damaged (checksum "
                               f"{digest[:12]}... does not match {entry['sha256'][:12]}...). Reinstall the extension.")

@@ -315,3 +315,46 @@ def test_the_worker_refuses_a_request_of_another_protocol(tmp_path, ellipse, qui
     assert ready["protocol"] == contract.PROTOCOL_VERSION
     assert answer["type"] == "error" and answer["kind"] == "protocol" and "Restart Blender" in answer["message"]
     assert not (tmp_path / "mesh.npz").exists()
+
+
+def test_worker_killed_at_job_2_of_5_fails_that_job_once_and_runs_the_rest_on_a_new_worker(
+        make_client, ellipse, quick_options, long_options, wait_for_progress):
+    """The system's out-of-memory killer at picture 2 of 5 used to fail pictures 3-5 as well."""
+    client = make_client()
+    first_pid = client.start()["pid"]
+    jobs = [client.submit({"image_array": ellipse, "options": long_options if i == 1 else quick_options})
+            for i in range(5)]
+    wait_for_progress(jobs[1])
+    os.kill(first_pid, signal.SIGKILL)
+    assert len(jobs[0].wait(120).faces) > 0
+    with pytest.raises(WorkerError) as err:
+        jobs[1].wait(60)
+    assert err.value.kind == "died" and "SIGKILL" in str(err.value) and "3 waiting job(s) are retried" in str(err.value)
+    for job in jobs[2:]:
+        assert len(job.wait(180).faces) > 0
+    assert client.info["pid"] != first_pid and _pid_alive(client.info["pid"])
+
+
+def test_a_hung_worker_is_killed_after_the_time_out_and_replaced(make_client, ellipse, quick_options, long_options,
+                                                                 wait_for_progress):
+    """A stopped worker (SIGSTOP) used to be waited on until each job's time-out and then left in place."""
+    client = make_client()
+    hung_pid = client.start()["pid"]
+    stuck = client.submit({"image_array": ellipse, "options": long_options})
+    behind = client.submit({"image_array": ellipse, "options": quick_options})
+    wait_for_progress(stuck)
+    os.kill(hung_pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WorkerError) as err:
+            stuck.wait(timeout=1.0)
+        assert err.value.kind == "timeout" and time.monotonic() - started < 15
+        deadline = time.monotonic() + 15
+        while _pid_alive(hung_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _pid_alive(hung_pid), "the hung worker was left in place"
+        assert len(behind.wait(180).faces) > 0
+        assert client.info["pid"] != hung_pid
+    finally:
+        if _pid_alive(hung_pid):
+            os.kill(hung_pid, signal.SIGKILL)
