@@ -73,7 +73,58 @@ def draw_artist_options(layout, options) -> None:
     col.prop(options, "add_camera")
 
 
-class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
+class ModalRunOperator:
+    """What the reconstruct and sheet operators share around a run: the blocking run of execute(), the modal
+    start, the timer and Esc forwarded to a ModalRun, and stopping it when Blender ends the operator early.
+    The operator supplies `_finish(context, run)`; its `bl_label` names it in the cancel report."""
+
+    def _run_blocking(self, context, run) -> set:
+        try:
+            run.start()
+            run.wait()
+            return self._finish(context, run)
+        except _worker_error_types() as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        finally:
+            run.cancel()   # no-op once finished; removes temporary files after a failure
+
+    def _start_modal_run(self, context, run) -> set:
+        self._driver = ModalRun(run)
+        try:
+            self._driver.begin(context)
+        except _worker_error_types() as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+        context.window_manager.modal_handler_add(self)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context, event):
+        driver = self._driver
+        if event.type == 'ESC':
+            driver.cancel(context)
+            self.report({'INFO'}, f"{self.bl_label} cancelled; nothing was changed")
+            return {'CANCELLED'}
+        if event.type != 'TIMER':
+            return {'PASS_THROUGH'}
+        try:
+            if not driver.tick(context):
+                return {'PASS_THROUGH'}
+            return self._finish(context, driver.run)
+        except _worker_error_types() as exc:
+            driver.cancel(context)
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
+
+    def cancel(self, context):
+        """Blender ends the operator early (file browser closed, file loaded, window closed): stop the
+        worker's job if one was started."""
+        driver = getattr(self, "_driver", None)
+        if driver is not None:
+            driver.cancel(context)
+
+
+class MESH_FROM_IMAGE_OT_reconstruct(ModalRunOperator, bpy.types.Operator):
     """Build a textured, watertight mesh from a picture (the Image Editor's image, a selected image empty, or a file)"""
     bl_idname = "mesh_from_image.reconstruct"
     bl_label = "Mesh from Image"
@@ -162,40 +213,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
                 and context.window is not None \
                 and not bpy.app.background:
             return self._start_modal(context, source)   # picked in the file browser: stay responsive
-        run = self._new_run(context, source)
-        try:
-            run.start()
-            run.wait()
-            return self._finish(context, run)
-        except _worker_error_types() as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        finally:
-            run.cancel()   # no-op once finished; removes temporary files after a failure
-
-    def modal(self, context, event):
-        driver = self._driver
-        if event.type == 'ESC':
-            driver.cancel(context)
-            self.report({'INFO'}, "Mesh from Image cancelled; nothing was changed")
-            return {'CANCELLED'}
-        if event.type != 'TIMER':
-            return {'PASS_THROUGH'}
-        try:
-            if not driver.tick(context):
-                return {'PASS_THROUGH'}
-            return self._finish(context, driver.run)
-        except _worker_error_types() as exc:
-            driver.cancel(context)
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-
-    def cancel(self, context):
-        """Blender ends the operator early (file browser closed, file loaded, window closed): stop the
-        worker's job if one was started."""
-        driver = getattr(self, "_driver", None)
-        if driver is not None:
-            driver.cancel(context)
+        return self._run_blocking(context, self._new_run(context, source))
 
     def draw(self, context):
         layout = self.layout
@@ -265,14 +283,7 @@ class MESH_FROM_IMAGE_OT_reconstruct(bpy.types.Operator):
         return {'FINISHED'}
 
     def _start_modal(self, context, source):
-        self._driver = ModalRun(self._new_run(context, source))
-        try:
-            self._driver.begin(context)
-        except _worker_error_types() as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        context.window_manager.modal_handler_add(self)
-        return {'RUNNING_MODAL'}
+        return self._start_modal_run(context, self._new_run(context, source))
 
 
 class ModalRun:

@@ -11,7 +11,7 @@ from ..scene import image_source, references, settings
 from ..scene.image_source import SourceError
 from ..scene.reconstruction import RunSettings
 from ..scene.sheet_run import SheetRun
-from .reconstruct import DEVICE_ITEMS, ModalRun
+from .reconstruct import DEVICE_ITEMS, ModalRunOperator
 
 VIEWS = contract.SHEET_VIEWS
 SETTINGS_NAME = "mesh_from_image_sheet"
@@ -78,7 +78,7 @@ class MESH_FROM_IMAGE_OT_sheet_from_references(bpy.types.Operator):
         return {'FINISHED'}
 
 
-class MESH_FROM_IMAGE_OT_sheet(bpy.types.Operator):
+class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
     """Build one closed, coloured mesh from the reference sheet's pictures (at least two views, one of them the
     front or the back)"""
     bl_idname = "mesh_from_image.sheet"
@@ -103,14 +103,7 @@ class MESH_FROM_IMAGE_OT_sheet(bpy.types.Operator):
         except (SourceError, ValueError) as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
-        self._driver = ModalRun(run)
-        try:
-            self._driver.begin(context)
-        except _errors() as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        context.window_manager.modal_handler_add(self)
-        return {'RUNNING_MODAL'}
+        return self._start_modal_run(context, run)
 
     def execute(self, context):
         try:
@@ -118,37 +111,7 @@ class MESH_FROM_IMAGE_OT_sheet(bpy.types.Operator):
         except (SourceError, ValueError) as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
-        try:
-            run.start()
-            run.wait()
-            return self._finish(context, run)
-        except _errors() as exc:
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-        finally:
-            run.cancel()
-
-    def modal(self, context, event):
-        driver = self._driver
-        if event.type == 'ESC':
-            driver.cancel(context)
-            self.report({'INFO'}, "Build from Sheet cancelled; nothing was changed")
-            return {'CANCELLED'}
-        if event.type != 'TIMER':
-            return {'PASS_THROUGH'}
-        try:
-            if not driver.tick(context):
-                return {'PASS_THROUGH'}
-            return self._finish(context, driver.run)
-        except _errors() as exc:
-            driver.cancel(context)
-            self.report({'ERROR'}, str(exc))
-            return {'CANCELLED'}
-
-    def cancel(self, context):
-        driver = getattr(self, "_driver", None)
-        if driver is not None:
-            driver.cancel(context)
+        return self._run_blocking(context, run)
 
     def draw(self, context):
         layout = self.layout
@@ -185,11 +148,6 @@ class MESH_FROM_IMAGE_OT_sheet(bpy.types.Operator):
         self.report({'INFO'}, f"Made '{built.obj.name}' from {', '.join(sorted(run.answer.views))}: "
                               f"{len(built.obj.data.polygons)} faces, {state}, {where}")
         return {'FINISHED'}
-
-
-def _errors():
-    from ..worker.client import WorkerError
-    return (WorkerError, SourceError, ValueError)
 
 
 classes = (MeshFromImageSheet, MESH_FROM_IMAGE_OT_sheet_from_references, MESH_FROM_IMAGE_OT_sheet)

@@ -6,6 +6,7 @@ from ..operators.sheet import VIEWS, MESH_FROM_IMAGE_OT_sheet, MESH_FROM_IMAGE_O
     SETTINGS_NAME, slot_empties
 from ..scene import reconstruction
 from ..scene.sheet_run import SheetRun
+from .sidebar import draw_progress_or_button, options_column
 
 BUILD = MESH_FROM_IMAGE_OT_sheet.bl_idname
 
@@ -33,20 +34,11 @@ class MESH_FROM_IMAGE_PT_view3d_sheet(bpy.types.Panel):
             split.template_ID(sheet, view, open="image.open")
 
         run = reconstruction.active_run
-        if isinstance(run, SheetRun):
-            stage, fraction = run.progress
-            layout.progress(factor=fraction, type='BAR', text=f"{stage} {fraction * 100:.0f}%")
-            layout.label(text="Esc cancels", icon='TIME')
-        else:
-            row = layout.row()
-            row.scale_y = 1.4
-            row.operator_context = 'INVOKE_DEFAULT'
-            row.operator(BUILD, text="Build from Sheet", icon='MESH_MONKEY')
+        # Only a sheet run's progress shows here; a single-picture run leaves the button in place.
+        draw_progress_or_button(layout, run if isinstance(run, SheetRun) else None, BUILD, "Build from Sheet")
         options = context.window_manager.operator_properties_last(BUILD)
         if options is not None:
-            col = layout.column()
-            col.use_property_split = True
-            col.use_property_decorate = False
+            col = options_column(layout)
             col.prop(options, "align")
             sub = col.row()
             sub.active = not options.align or not aligned

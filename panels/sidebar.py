@@ -23,6 +23,28 @@ def _format_seconds(seconds) -> str:
     return "-" if seconds is None else f"{seconds:.1f} s"
 
 
+def draw_progress_or_button(layout, run, operator: str, text: str) -> None:
+    """The running `run`'s progress (Esc cancels it), or when none runs the big button that starts
+    `operator` modally; shared by this tab and the Reference Sheet box."""
+    if run is not None:
+        stage, fraction = run.progress
+        layout.progress(factor=fraction, type='BAR', text=f"{stage} {fraction * 100:.0f}%")
+        layout.label(text="Esc cancels", icon='TIME')
+    else:
+        row = layout.row()
+        row.scale_y = 1.4
+        row.operator_context = 'INVOKE_DEFAULT'
+        row.operator(operator, text=text, icon='MESH_MONKEY')
+
+
+def options_column(layout):
+    """A column for a button's remembered options, laid out like the redo panel."""
+    col = layout.column()
+    col.use_property_split = True
+    col.use_property_decorate = False
+    return col
+
+
 class MeshFromImageSidebar:
     bl_label = "Mesh from Image"
     bl_region_type = 'UI'
@@ -33,23 +55,12 @@ class MeshFromImageSidebar:
         text, icon = _source_label(context)
         layout.label(text=text, icon=icon)
 
-        run = reconstruction.active_run
-        if run is not None:
-            stage, fraction = run.progress
-            layout.progress(factor=fraction, type='BAR', text=f"{stage} {fraction * 100:.0f}%")
-            layout.label(text="Esc cancels", icon='TIME')
-        else:
-            row = layout.row()
-            row.scale_y = 1.4
-            row.operator_context = 'INVOKE_DEFAULT'
-            row.operator(OPERATOR, text="Mesh from Image", icon='MESH_MONKEY')
+        draw_progress_or_button(layout, reconstruction.active_run, OPERATOR, "Mesh from Image")
 
         # The options the button will use: the operator's remembered properties, edited in place.
         options = context.window_manager.operator_properties_last(OPERATOR)
         if options is not None:
-            col = layout.column()
-            col.use_property_split = True
-            col.use_property_decorate = False
+            col = options_column(layout)
             col.prop(options, "size")
             col.prop(options, "template_vertices")
             col.prop(options, "refine")

@@ -6,18 +6,28 @@ import bpy
 from .mesh_object import UV_MAP_NAME
 
 
-def image_material(name: str, image) -> bpy.types.Material:
-    """Principled BSDF fed by an Image Texture node; the picture's alpha drives the BSDF alpha."""
+def principled_material(name: str):
+    """A new material whose node tree is only a Principled BSDF (roughness 0.6) feeding the output; the
+    caller wires its base colour. Shared by the picture's and the reference sheet's material.
+    Returns (material, bsdf)."""
     material = bpy.data.materials.new(name)
     if bpy.app.version < (5, 0, 0):
         material.use_nodes = True   # 5.0 materials always use nodes (and deprecate the switch)
     tree = material.node_tree
     tree.nodes.clear()
-
     output = tree.nodes.new("ShaderNodeOutputMaterial")
     output.location = (300, 0)
     bsdf = tree.nodes.new("ShaderNodeBsdfPrincipled")
     bsdf.location = (0, 0)
+    tree.links.new(bsdf.outputs["BSDF"], output.inputs["Surface"])
+    bsdf.inputs["Roughness"].default_value = 0.6
+    return material, bsdf
+
+
+def image_material(name: str, image) -> bpy.types.Material:
+    """Principled BSDF fed by an Image Texture node; the picture's alpha drives the BSDF alpha."""
+    material, bsdf = principled_material(name)
+    tree = material.node_tree
     texture = tree.nodes.new("ShaderNodeTexImage")
     texture.location = (-400, 0)
     texture.image = image
@@ -30,8 +40,6 @@ def image_material(name: str, image) -> bpy.types.Material:
     tree.links.new(uv_map.outputs["UV"], texture.inputs["Vector"])
     tree.links.new(texture.outputs["Color"], bsdf.inputs["Base Color"])
     tree.links.new(texture.outputs["Alpha"], bsdf.inputs["Alpha"])
-    tree.links.new(bsdf.outputs["BSDF"], output.inputs["Surface"])
-    bsdf.inputs["Roughness"].default_value = 0.6
 
     _respect_alpha(material)
     material.use_backface_culling = False

@@ -46,6 +46,21 @@ def build_mesh(name: str, vertices: np.ndarray, faces: np.ndarray, uvs: np.ndarr
         raise ValueError(f"The worker returned no usable triangles (faces shape {tris.shape}).")
     if tris.min() < 0 or tris.max() >= len(co):
         raise ValueError("The worker returned faces that refer to missing vertices.")
+
+    def add_uvs(mesh):
+        # UVs go on per loop before the cleanup, so that bmesh carries them through merges.
+        uv_layer = mesh.uv_layers.new(name=UV_MAP_NAME)
+        loop_uvs = np.asarray(uvs, dtype=np.float32)[tris.ravel()]
+        uv_layer.data.foreach_set("uv", loop_uvs.ravel())
+
+    return triangle_mesh(name, co, tris, size, add_uvs)
+
+
+def triangle_mesh(name: str, co: np.ndarray, tris: np.ndarray, size: float, add_layers=None):
+    """A new mesh datablock from checked Blender-axes vertices `co` and triangles `tris` (one face each),
+    `add_layers(mesh)` putting on the per-vertex or per-loop data before the cleanup, cleaned and smooth
+    shaded; nothing is left behind if a step fails. Shared by the single-picture and the sheet mesh.
+    Returns (mesh, CleanupReport)."""
     mesh = bpy.data.meshes.new(name)
     try:
         mesh.vertices.add(len(co))
@@ -54,10 +69,8 @@ def build_mesh(name: str, vertices: np.ndarray, faces: np.ndarray, uvs: np.ndarr
         mesh.loops.foreach_set("vertex_index", tris.ravel())
         mesh.polygons.add(len(tris))
         mesh.polygons.foreach_set("loop_start", np.arange(0, tris.size, 3, dtype=np.int32))
-        # UVs go on per loop before the cleanup, so that bmesh carries them through merges.
-        uv_layer = mesh.uv_layers.new(name=UV_MAP_NAME)
-        loop_uvs = np.asarray(uvs, dtype=np.float32)[tris.ravel()]
-        uv_layer.data.foreach_set("uv", loop_uvs.ravel())
+        if add_layers is not None:
+            add_layers(mesh)
         mesh.update()
         # Repairs what Blender cannot hold (e.g. duplicate faces) before bmesh sees it; the cleanup
         # below reports anything that is still not a closed surface.

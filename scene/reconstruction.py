@@ -62,40 +62,51 @@ class RunSettings:
         return self.options().to_wire()
 
 
-class ReconstructionRun:
-    def __init__(self, source: ImageSource, settings: RunSettings, client):
-        self.source = source
+class WorkerRun:
+    """The lifecycle every run shares with the worker, whatever it asks for (one picture: ReconstructionRun;
+    a reference sheet: sheet_run.SheetRun): a temporary folder for the request, the previous answer reused,
+    the worker started on a thread so the UI does not freeze, polling, the answer or its error, cancelling.
+    A subclass says what it asks (`_prepare`), how it is sent (`_submit`) and what it keeps (`_keep`)."""
+    TEMP_PREFIX = "mesh_from_image_"
+
+    def __init__(self, settings: RunSettings, client):
         self.settings = settings
         self.client = client
         self.job = None
-        self.answer: MeshResult | None = None
+        self.answer = None
         self._key = ""
         self._temp_dir: str | None = None
         self._request: dict | None = None
         self._starter: threading.Thread | None = None   # starts the worker without blocking the UI
         self._start_error: Exception | None = None
         self._cancelled = False
-        self._others: list[ReconstructionRun] | None = None   # the picture's other objects, once known
+
+    def _prepare(self, folder: str):
+        """Write the request's files into `folder`, set `self._key`; returns (cached answer or None, request)."""
+        raise NotImplementedError
+
+    def _submit(self):
+        """Send `self._request` to the worker; returns the job."""
+        raise NotImplementedError
+
+    def _keep(self, answer) -> None:
+        raise NotImplementedError
 
     # -- request ---------------------------------------------------------------------------------
     def start(self, block: bool = True) -> None:
-        """Hand the picture to the worker (or reuse the previous answer for the same picture and options).
+        """Hand the request to the worker (or reuse the previous answer for the same pictures and options).
         With block=False a worker that is not running yet is started on a thread, so the UI does not
         freeze while it imports its libraries; the request follows once it is ready (see `done`)."""
-        self._temp_dir = tempfile.mkdtemp(prefix="mesh_from_image_")
+        self._temp_dir = tempfile.mkdtemp(prefix=self.TEMP_PREFIX)
         try:
-            fields, picture_key = self.source.request(self._temp_dir)
-            options = self.settings.engine_options()
-            self._key = f"{picture_key}|{sorted(options.items())}"
-            cached = _last_answer[1] if _last_answer is not None and _last_answer[0] == self._key \
-                else _recent_answers.get(self._key)
+            cached, request = self._prepare(self._temp_dir)
             if cached is not None:
                 self.answer = cached
                 self._remove_temp()
                 return
-            self._request = dict(fields, options=options)
+            self._request = request
             if block or self.client.state in ("ready", "busy"):
-                self.job = self.client.submit(self._request)
+                self.job = self._submit()
             else:
                 self._starter = threading.Thread(target=self._start_worker, name="mesh-from-image-start",
                                                  daemon=True)
@@ -113,13 +124,7 @@ class ReconstructionRun:
     # -- progress --------------------------------------------------------------------------------
     @property
     def done(self) -> bool:
-        if not self._own_done():
-            return False
-        try:
-            others = self._start_others()
-        except Exception:   # this object failed: result() raises it
-            return True
-        return all(run.done for run in others)
+        return self._own_done()
 
     def _own_done(self) -> bool:
         if self.answer is not None:
@@ -129,9 +134,72 @@ class ReconstructionRun:
                 return False
             if self._start_error is not None or self._cancelled:
                 return True
-            self.job = self.client.submit(self._request)   # the worker is ready now: this does not block
+            self.job = self._submit()   # the worker is ready now: this does not block
         self.job.poll()
         return self.job.done
+
+    def result(self):
+        """The worker's answer once `done` (raises the worker's error)."""
+        if self.answer is None:
+            try:
+                if self._start_error is not None:
+                    raise self._start_error
+                if self.job is None:
+                    raise RuntimeError("result() called before the reconstruction was done")
+                self._keep(self.job.result())
+            finally:
+                self._remove_temp()
+        return self.answer
+
+    def wait(self, timeout: float = 600):
+        """Block until the answer is there (scripts, background mode, CLI)."""
+        if self.answer is None:
+            try:
+                self._keep(self.job.wait(timeout=timeout))
+            finally:
+                self._remove_temp()
+        return self.answer
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        self._remove_temp()
+
+    def _remove_temp(self) -> None:
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+
+class ReconstructionRun(WorkerRun):
+    def __init__(self, source: ImageSource, settings: RunSettings, client):
+        super().__init__(settings, client)
+        self.source = source
+        self.answer: MeshResult | None = None
+        self._others: list[ReconstructionRun] | None = None   # the picture's other objects, once known
+
+    def _prepare(self, folder: str):
+        fields, picture_key = self.source.request(folder)
+        options = self.settings.engine_options()
+        self._key = f"{picture_key}|{sorted(options.items())}"
+        cached = _last_answer[1] if _last_answer is not None and _last_answer[0] == self._key \
+            else _recent_answers.get(self._key)
+        return cached, dict(fields, options=options)
+
+    def _submit(self):
+        return self.client.submit(self._request)
+
+    # -- progress --------------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        if not self._own_done():
+            return False
+        try:
+            others = self._start_others()
+        except Exception:   # this object failed: result() raises it
+            return True
+        return all(run.done for run in others)
 
     @property
     def progress(self) -> tuple[str, float]:
@@ -147,27 +215,9 @@ class ReconstructionRun:
             return ("starting the worker", 0.0)
         return self.job.progress
 
-    def result(self) -> MeshResult:
-        """The worker's answer once `done` (raises the worker's error)."""
-        if self.answer is None:
-            try:
-                if self._start_error is not None:
-                    raise self._start_error
-                if self.job is None:
-                    raise RuntimeError("result() called before the reconstruction was done")
-                self._keep(self.job.result())
-            finally:
-                self._remove_temp()
-        return self.answer
-
     def wait(self, timeout: float = 600) -> MeshResult:
-        """Block until the answer is there (scripts, background mode, CLI); with `all_objects`, until
-        every object's answer is there."""
-        if self.answer is None:
-            try:
-                self._keep(self.job.wait(timeout=timeout))
-            finally:
-                self._remove_temp()
+        """Block until the answer is there; with `all_objects`, until every object's answer is there."""
+        super().wait(timeout)
         for run in self._start_others():
             run.wait(timeout=timeout)
         return self.answer
@@ -194,10 +244,7 @@ class ReconstructionRun:
     def cancel(self) -> None:
         for run in self._others or ():
             run.cancel()
-        self._cancelled = True
-        if self.job is not None and not self.job.done:
-            self.job.cancel()
-        self._remove_temp()
+        super().cancel()
 
     # -- scene -----------------------------------------------------------------------------------
     def build(self, context, location, output=None):
@@ -230,8 +277,3 @@ class ReconstructionRun:
         while len(_recent_answers) > RECENT_ANSWERS:
             _recent_answers.popitem(last=False)
         last_meta = answer.meta_to_wire()
-
-    def _remove_temp(self) -> None:
-        if self._temp_dir is not None:
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
-            self._temp_dir = None

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
-from .mesh_object import CleanupReport, add_object, clean_mesh, to_blender_axes
+from .material import principled_material
+from .mesh_object import CleanupReport, add_object, to_blender_axes, triangle_mesh
 
 COLOR_ATTRIBUTE = "Col"
 # The back reference's frame turned into the front's (a half turn about the up axis).
@@ -36,47 +37,26 @@ def coloured_mesh(name: str, vertices, faces, colors, metres_per_unit: float):
     tris = np.ascontiguousarray(np.asarray(faces, np.int32))
     if tris.ndim != 2 or tris.shape[1] != 3 or len(tris) == 0 or tris.min() < 0 or tris.max() >= len(co):
         raise ValueError(f"The worker returned no usable triangles (faces shape {tris.shape}).")
-    mesh = bpy.data.meshes.new(name)
-    try:
-        mesh.vertices.add(len(co))
-        mesh.vertices.foreach_set("co", co.ravel())
-        mesh.loops.add(tris.size)
-        mesh.loops.foreach_set("vertex_index", tris.ravel())
-        mesh.polygons.add(len(tris))
-        mesh.polygons.foreach_set("loop_start", np.arange(0, tris.size, 3, dtype=np.int32))
+
+    def add_colours(mesh):
         attribute = mesh.color_attributes.new(COLOR_ATTRIBUTE, 'BYTE_COLOR', 'POINT')
         # Byte colours are stored sRGB; "color_srgb" takes the picture's own (display) values as they are.
         rgba = np.asarray(colors, np.float32) / 255.0
         attribute.data.foreach_set("color_srgb", rgba.ravel())
         mesh.color_attributes.active_color = attribute
         mesh.color_attributes.render_color_index = mesh.color_attributes.active_color_index
-        mesh.update()
-        mesh.validate(verbose=False)
-        report = clean_mesh(mesh, merge_distance=1e-5 * metres_per_unit)
-        mesh.shade_smooth()
-    except Exception:
-        bpy.data.meshes.remove(mesh)
-        raise
-    return mesh, report
+
+    return triangle_mesh(name, co, tris, metres_per_unit, add_colours)
 
 
 def vertex_colour_material(name: str) -> bpy.types.Material:
     """Principled BSDF whose base colour is the mesh's colour attribute (glTF exports it as COLOR_0)."""
-    material = bpy.data.materials.new(name)
-    if bpy.app.version < (5, 0, 0):
-        material.use_nodes = True
+    material, bsdf = principled_material(name)
     tree = material.node_tree
-    tree.nodes.clear()
-    output = tree.nodes.new("ShaderNodeOutputMaterial")
-    output.location = (300, 0)
-    bsdf = tree.nodes.new("ShaderNodeBsdfPrincipled")
-    bsdf.location = (0, 0)
     colour = tree.nodes.new("ShaderNodeVertexColor")
     colour.location = (-300, 0)
     colour.layer_name = COLOR_ATTRIBUTE
     tree.links.new(colour.outputs["Color"], bsdf.inputs["Base Color"])
-    tree.links.new(bsdf.outputs["BSDF"], output.inputs["Surface"])
-    bsdf.inputs["Roughness"].default_value = 0.6
     return material
 
 
