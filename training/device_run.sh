@@ -5,7 +5,7 @@
 # There:        run(command="bash training/device_run.sh train 9", carry=[".device"], timeout_s=600)
 #
 # The device image has python3 3.12 with torch, scipy, scikit-image and Pillow but no trimesh and no network;
-# realtrain (21 MB) and the wheel travel in .device/ (git-ignored through .git/info/exclude). The run renders
+# realtrain (21 MB) and the wheel travel in .device/ (git-ignored). The run renders
 # its data on the machine's cores (--workers), trains for MINUTES on the GPU from the shipped weights unless
 # FROM=scratch, and leaves the run folder and the exported fp16 weights under $OUT. Bring them back, then score
 # them here with `python -m bench.realval --run <run folder>` before shipping anything.
@@ -16,7 +16,6 @@ what="${1:-}"
 case "$what" in
 prepare)
   mkdir -p .device
-  grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> "$(git rev-parse --git-path info/exclude)"
   rm -rf .device/realtrain && cp -r ../shared/realtrain .device/realtrain
   .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
       --platform manylinux2014_x86_64 -d .device/wheels "trimesh==$(.venv/bin/python -c 'import trimesh; print(trimesh.__version__)')"
