@@ -345,6 +345,18 @@ class ResultInfo:
 MESH_ARRAYS = {"vertices": ("float32", 3), "faces": ("int32", 3), "uvs": ("float32", 2)}
 
 
+def _load_arrays(arrays, spec: dict) -> dict:
+    """The answer's arrays as `spec` (name -> (dtype, width)) types them; ValueError naming a misshapen one."""
+    import numpy as np
+    loaded = {}
+    for key, (dtype, width) in spec.items():
+        a = np.array(arrays[key], dtype=dtype)
+        if a.ndim != 2 or a.shape[1] != width:
+            raise ValueError(f"The worker's {key} have shape {a.shape}, not (n, {width}).")
+        loaded[key] = a
+    return loaded
+
+
 @dataclass
 class MeshResult:
     """The worker's answer: a closed triangle mesh in the evaluation frame (see inference.result), its UVs
@@ -372,13 +384,7 @@ class MeshResult:
     def from_wire(cls, meta: dict, arrays) -> "MeshResult":
         """From the result event's meta and the mapping of its arrays (an open .npz). Raises ValueError
         (with what is wrong) for an answer that does not hold together."""
-        import numpy as np
-        loaded = {}
-        for key, (dtype, width) in MESH_ARRAYS.items():
-            a = np.array(arrays[key], dtype=dtype)
-            if a.ndim != 2 or a.shape[1] != width:
-                raise ValueError(f"The worker's {key} have shape {a.shape}, not (n, {width}).")
-            loaded[key] = a
+        loaded = _load_arrays(arrays, MESH_ARRAYS)
         if len(loaded["uvs"]) != len(loaded["vertices"]):
             raise ValueError("The worker's UVs do not match its vertices.")
         if "frame" not in meta:
@@ -518,13 +524,7 @@ class SheetResult:
 
     @classmethod
     def from_wire(cls, meta: dict, arrays) -> "SheetResult":
-        import numpy as np
-        loaded = {}
-        for key, (dtype, width) in SHEET_ARRAYS.items():
-            a = np.array(arrays[key], dtype=dtype)
-            if a.ndim != 2 or a.shape[1] != width:
-                raise ValueError(f"The worker's {key} have shape {a.shape}, not (n, {width}).")
-            loaded[key] = a
+        loaded = _load_arrays(arrays, SHEET_ARRAYS)
         if len(loaded["vertex_colors"]) != len(loaded["vertices"]):
             raise ValueError("The worker's vertex colours do not match its vertices.")
         views = {str(k): SheetViewInfo.from_wire(v) for k, v in (meta.get("views") or {}).items()}
