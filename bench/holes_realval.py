@@ -21,8 +21,9 @@ from bench import realval
 
 
 def run(views, model: str = "auto", partial: str = "") -> list[dict]:
-    from inference.metrics import is_watertight, sample_surface, score_point_sets
-    from inference.pipeline import genus, reconstruct
+    from inference.meshes import genus, is_watertight, sample_surface
+    from inference.metrics import score_point_sets
+    from inference.pipeline import reconstruct
     from inference.result import ReconstructionOptions
     from inference.silhouette import iou, splat_silhouette
 

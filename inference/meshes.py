@@ -96,6 +96,13 @@ def is_watertight(faces: np.ndarray) -> bool:
     return bool(np.isin(reverse, keys).all())
 
 
+def genus(vertices: np.ndarray, faces: np.ndarray) -> int:
+    """Handles of a closed, connected mesh: (2 - V + E - F) / 2 (V counts the vertices faces use)."""
+    f = np.asarray(faces)
+    chi = len(np.unique(f)) - len(unique_edges(f)) + len(f)
+    return int(round((2 - chi) / 2))
+
+
 def sample_surface(vertices: np.ndarray, faces: np.ndarray, n: int = SAMPLES, seed: int = 0):
     """n area-weighted points on the mesh and the normals of the faces they lie on."""
     rng = np.random.default_rng(seed)

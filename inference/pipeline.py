@@ -12,6 +12,7 @@ from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
 from .image_io import picture_facts, read_mask, read_source
 from .mask import bounding_box, extract_objects, hole_sizes, object_masks, through_holes
+from .meshes import genus
 from .result import Reconstruction, ReconstructionOptions
 from .template import inflation_template
 
@@ -180,14 +181,6 @@ def _grid_holes(mask_grid: np.ndarray):
     mask_grid = filled & ~through_holes(filled, mask_grid)
     sizes = hole_sizes(mask_grid)
     return mask_grid, len(sizes), [round(s / float(filled.sum()), 4) for s in sizes]
-
-
-def genus(vertices: np.ndarray, faces: np.ndarray) -> int:
-    """Handles of a closed, connected mesh: (2 - V + E - F) / 2 (V counts the vertices faces use)."""
-    from .template import unique_edges
-    f = np.asarray(faces)
-    chi = len(np.unique(f)) - len(unique_edges(f)) + len(f)
-    return int(round((2 - chi) / 2))
 
 
 def _resolve_model(requested: str, info: dict) -> str | None:

@@ -7,7 +7,8 @@ from inference import ReconstructionOptions
 from inference.image_io import as_rgba
 from inference.mask import extract_mask, extract_objects
 from inference.metrics import is_watertight
-from inference.pipeline import genus, reconstruct
+from inference.meshes import genus
+from inference.pipeline import reconstruct
 from inference.silhouette import iou, mesh_silhouette
 from inference.template import inflation_template
 
