@@ -28,10 +28,10 @@ const JOB_TYPE = {
         // Where the pictures are and where the meshes go.
         { key: "input_folder", type: "string", subtype: "dir_path", required: true,
           label: "Input Folder",
-          description: "Folder of pictures on shared storage, as the workers see it (Flamenco's two-way variables translate it between operating systems)" },
+          description: "Folder of pictures on shared storage, as an absolute path (Flamenco's two-way variables translate it for workers on other operating systems)" },
         { key: "output_folder", type: "string", subtype: "dir_path", required: true,
           label: "Output Folder",
-          description: "Folder on shared storage for the meshes; each task also writes its report to " + REPORT_DIR + "/ inside it" },
+          description: "Folder on shared storage for the meshes, as an absolute path; each task also writes its report to " + REPORT_DIR + "/ inside it" },
         { key: "format", type: "string", choices: FORMATS, default: "glb", required: true,
           label: "Format",
           description: "Mesh file format, written by Blender's own exporter" },
