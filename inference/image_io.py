@@ -46,7 +46,8 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     if not path.exists():
         raise InputError(f"No file at '{path}'. Check the path.")
     if path.is_dir():
-        raise InputError(f"'{path}' is a folder, not an image file.")
+        raise InputError(f"'{path}' is a folder with no pictures in it (PNG, JPEG, WebP, TIFF, BMP, EXR); "
+                         f"name the pictures, or add --recursive to take its subfolders' pictures too.")
     try:
         if path.stat().st_size == 0:
             raise InputError(f"'{path.name}' is an empty file (0 bytes): the copy or download did not finish. "

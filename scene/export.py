@@ -361,8 +361,14 @@ def _disk_message(output_dir: str, name: str, why: str) -> str:
 
 def export_object(obj, output_dir: str, name: str, fmt: str) -> str:
     """Write `obj` (selected, and the only selected object; or a list of objects, all of them selected and
-    nothing else) as `output_dir/name.<ext>`; returns that path. The file and its companions are written into
-    a staging folder, read back (verify), and only then renamed into place, companions first."""
+    nothing else) as `output_dir/name.<ext>`; returns that path (export_files: every file written)."""
+    return export_files(obj, output_dir, name, fmt)[0]
+
+
+def export_files(obj, output_dir: str, name: str, fmt: str) -> list[str]:
+    """export_object's work; returns the main file, then its companions (an OBJ's .mtl and textures). The
+    file and its companions are written into a staging folder, read back (verify), and only then renamed into
+    place, companions first."""
     if fmt not in EXTENSIONS:
         raise ExportError(f"Unknown format '{fmt}'; choose one of {', '.join(FORMATS)}.")
     objects = obj if isinstance(obj, (list, tuple)) else [obj]
@@ -403,14 +409,16 @@ def export_object(obj, output_dir: str, name: str, fmt: str) -> str:
                 if problem is not None:
                     raise ExportError(_disk_message(output_dir, name, f"'{file_name}' is incomplete ({problem})"))
                 companions.append(source)
+        written = [final_path]
         try:
             for source in companions:
                 target = os.path.join(output_dir, os.path.relpath(source, staging))
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.replace(source, target)
+                written.append(target)
             os.replace(main_file, final_path)
         except OSError as exc:
             raise ExportError(_disk_message(output_dir, name, exc.strerror or str(exc))) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return final_path
+    return written

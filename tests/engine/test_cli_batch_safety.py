@@ -18,6 +18,7 @@ from pictures import draw_object
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 FAST = ("--vertices", "400", "--steps", "10")
+RECORD = ".mesh_from_image.json"   # the resume record beside each written mesh
 
 # The engine with one bug planted: any picture whose name contains "boom" raises what a bug would raise.
 BUGGY_ENGINE = """
@@ -32,6 +33,11 @@ pipeline.reconstruct = reconstruct
 from inference.__main__ import main
 sys.exit(main(sys.argv[1:]))
 """
+
+def listing(folder):
+    """The folder's files, less the resume records written beside each mesh (inference/batch.py)."""
+    return [f for f in folder.iterdir() if not f.name.endswith(".mesh_from_image.json")]
+
 
 
 def run(*args, preexec_fn=None, script=None):
@@ -59,8 +65,8 @@ def test_an_unexpected_error_fails_only_its_picture(tmp_path):
     assert "Traceback" not in p.stderr
     assert "boom.png: internal error while reconstructing (RuntimeError: planted bug)" in p.stderr
     entries = json.loads(report.read_text())["inputs"]
-    assert [e["status"] for e in entries] == ["error", "ok", "ok"]
-    assert sorted(f.name for f in out.iterdir()) == ["good.glb", "pencil.glb"]
+    assert [e["status"] for e in entries] == ["failed", "done", "done"]
+    assert sorted(f.name for f in out.iterdir() if not f.name.endswith(RECORD)) == ["good.glb", "pencil.glb"]
 
 
 def test_ctrl_c_stops_after_the_current_picture_with_a_truthful_report(tmp_path):
@@ -77,7 +83,7 @@ def test_ctrl_c_stops_after_the_current_picture_with_a_truthful_report(tmp_path)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                if json.loads(report.read_text())["inputs"][0]["status"] == "ok":
+                if json.loads(report.read_text())["inputs"][0]["status"] == "done":
                     break
             except (OSError, ValueError, KeyError):
                 pass
@@ -95,10 +101,10 @@ def test_ctrl_c_stops_after_the_current_picture_with_a_truthful_report(tmp_path)
     data = json.loads(report.read_text())
     assert data["interrupted"] is True and data["complete"] is False
     statuses = [e["status"] for e in data["inputs"]]
-    assert statuses[0] == "ok" and statuses[-1] == "not run" and set(statuses) <= {"ok", "not run"}, statuses
+    assert statuses[0] == "done" and statuses[-1] == "not run" and set(statuses) <= {"done", "not run"}, statuses
     for entry in data["inputs"]:   # truthful: "ok" has its file, "not run" has none
-        assert Path(entry["output"]).exists() == (entry["status"] == "ok")
-    assert not [f for f in out.iterdir() if f.name.startswith(".")]
+        assert Path(entry["output"]).exists() == (entry["status"] == "done")
+    assert not [f for f in out.iterdir() if f.name.startswith(".") and not f.name.endswith(".mesh_from_image.json")]
 
 
 def test_an_unusable_output_folder_or_report_is_refused_before_any_work(tmp_path):
@@ -133,12 +139,12 @@ def test_a_full_disk_fails_the_picture_names_the_disk_and_keeps_the_older_file(t
     out = tmp_path / "out"
     out.mkdir()
     (out / "good.glb").write_bytes(b"the older good file")
-    p = run(tmp_path / "good.png", "--output-dir", out, *FAST, preexec_fn=_file_size_limit(16 * 1024))
+    p = run(tmp_path / "good.png", "--output-dir", out, *FAST, "--overwrite", preexec_fn=_file_size_limit(16 * 1024))
     assert p.returncode == 1
     assert "Traceback" not in p.stderr
     assert "disk is full" in p.stderr and "good.glb" in p.stderr, p.stderr
     assert (out / "good.glb").read_bytes() == b"the older good file"
-    assert sorted(f.name for f in out.iterdir()) == ["good.glb"]
+    assert sorted(f.name for f in listing(out)) == ["good.glb"]
 
 
 def test_output_names_never_collide_and_each_obj_has_its_own_texture(tmp_path):
