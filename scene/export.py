@@ -374,6 +374,7 @@ def export_files(obj, output_dir: str, name: str, fmt: str) -> list[str]:
     objects = obj if isinstance(obj, (list, tuple)) else [obj]
     final_path = os.path.join(output_dir, name + EXTENSIONS[fmt])
     try:
+        os.makedirs(output_dir, exist_ok=True)   # a batch's subfolder (outputs keep the inputs' folders)
         staging = tempfile.mkdtemp(prefix=".mesh_from_image-", dir=output_dir)
     except OSError as exc:
         raise ExportError(_disk_message(output_dir, name, f"no staging folder ({exc.strerror or exc})")) from None

@@ -65,7 +65,8 @@ def test_a_full_disk_fails_every_format_naming_the_disk_and_keeps_older_files(bu
     older = {fmt: out / f"shape{'.usdc' if fmt == 'usd' else '.' + fmt}" for fmt in ALL_FORMATS}
     for path in older.values():
         path.write_bytes(b"an older good file")
-    p = host(built_zip, tmp_path, [picture, "--output-dir", out, *FAST], formats=ALL_FORMATS, limit=6000)
+    p = host(built_zip, tmp_path, [picture, "--output-dir", out, *FAST, "--overwrite"], formats=ALL_FORMATS,
+             limit=6000)
     assert "CODES" in p.stdout, p.stdout + p.stderr
     codes = json.loads(p.stdout.split("CODES ", 1)[1])
     assert codes == {fmt: 1 for fmt in ALL_FORMATS}, p.stderr
@@ -101,7 +102,7 @@ def test_a_worker_killed_mid_batch_loses_only_the_picture_it_was_running(addon, 
     err = capsys.readouterr().err
     assert killed, "the worker was never killed"
     assert code == 1
-    failures = [line for line in err.splitlines() if ": error: " in line]
+    failures = [line for line in err.splitlines() if "] error: " in line]
     assert len(failures) == 1 and "SIGKILL" in failures[0], err
     assert len(list(out.glob("*.glb"))) == 4
 
