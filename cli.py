@@ -44,49 +44,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per picture")
     parser.add_argument("--report", default=None, metavar="FILE.json",
                         help="write a JSON report of every picture here (rewritten after every picture)")
-    artist = parser.add_argument_group("artist options")
-    artist.add_argument("--faces", type=int, default=0, help="target face count (met within 10%%)")
-    artist.add_argument("--quads", action="store_true", help="quad remesh with QuadriFlow")
-    artist.add_argument("--voxel-first", action="store_true", help="voxel remesh before the quad remesh")
-    artist.add_argument("--subdivision", type=int, default=0, choices=range(0, 5), metavar="LEVELS",
-                        help="Subdivision Surface levels, applied by the exporter (0-4)")
-    artist.add_argument("--sharp-angle", type=float, default=60.0, metavar="DEGREES",
-                        help="edges sharper than this stay hard under smooth shading (default 60)")
-    artist.add_argument("--fill-sides", action="store_true",
-                        help="texture the unseen sides with colours grown in from the silhouette")
-    artist.add_argument("--bake", type=int, default=0, metavar="SIZE",
-                        help="bake everything into one SIZE x SIZE texture on a UV unwrap")
-    artist.add_argument("--upright", nargs="?", const="auto", default=None, metavar="DEGREES",
-                        help="stand the object on the ground (y = 0 in glTF), origin at the bottom centre, "
-                             "undoing the camera elevation: the model's estimate, or DEGREES when given")
-    artist.add_argument("--objects", default="largest", choices=("largest", "separate", "joined"),
-                        help="several objects in a picture: the largest only, one object each (in one "
-                             "file), or joined into one")
+    # --faces, --quads, --voxel-first, --subdivision, --sharp-angle, --fill-sides, --bake, --upright, --objects:
+    # inference/contract.py's ArtistOptions, shared with the redo panel and the sidebar; their parsers refuse a
+    # bad value naming the flag (exit code 2).
+    contract.add_arguments(parser.add_argument_group("artist options"), contract.ARTIST_FLAGS)
     from .inference import batch
     batch.add_arguments(parser)   # folders, --from-list, --resume/--overwrite, --chunk/--range, --jobs
     return parser
 
 
 def _output_options(args):
-    """The artist options, or None when the arguments are bad (the message is printed)."""
-    import math
-    from .scene.output import OutputOptions
-    from .scene.topology import TopologyOptions
-    if args.faces < 0 or (args.bake and args.bake < 16) or not 0 <= args.sharp_angle <= 180:
-        print(f"{COMMAND}: error: --faces must not be negative, --bake at least 16, --sharp-angle 0-180",
-              file=sys.stderr)
+    """The artist options (contract.ArtistOptions), or None when they do not hold together (the message is
+    printed); each flag's own bounds were checked by the parser."""
+    from .inference import contract
+    try:
+        return contract.artist_options_from_args(args)
+    except contract.OptionError as exc:
+        print(f"{COMMAND}: error: {exc}", file=sys.stderr)
         return None
-    elevation = None
-    if args.upright not in (None, "auto"):
-        try:
-            elevation = math.radians(float(args.upright))
-        except ValueError:
-            print(f"{COMMAND}: error: --upright takes a camera elevation in degrees", file=sys.stderr)
-            return None
-    topology = TopologyOptions(target_faces=args.faces, quads=args.quads, voxel_first=args.voxel_first,
-                               subdivision=args.subdivision, sharp_angle=math.radians(args.sharp_angle))
-    return OutputOptions(objects=args.objects.upper(), fill_sides=args.fill_sides, bake_size=args.bake,
-                         topology=topology, upright=args.upright is not None, elevation=elevation)
 
 
 def main(argv: list[str]) -> int:

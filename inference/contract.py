@@ -3,7 +3,9 @@
 The reconstruction's options (each with its default, bounds and help), their worker-message form, the
 protocol version, and the typed answer (mesh arrays, the picture transform, the info fields). The Blender
 operator's properties, `blender -c mesh_from_image`, `python -m inference`, the worker on both ends and the
-benchmark all take their options from here, so a default or a limit changes in one place.
+benchmark all take their options from here, so a default or a limit changes in one place. The same holds for
+the artist options (`ArtistOptions`: what the answer becomes in Blender; the scene code consumes that type),
+the device choices of the preferences and redo panels, and the shape-prior choices.
 
 Imports only the standard library and `.errors` at module level: Blender (scene/, worker/) imports this
 without torch, and numpy is imported only by the functions that handle arrays. `inference/__init__.py`
@@ -29,6 +31,24 @@ PROTOCOL_VERSION = 3
 DEVICES = ("auto", "cpu", "cuda", "gpu", "mps")
 MODEL_AUTO, MODEL_NONE = "auto", "none"
 
+# What Blender offers (the preferences and the redo panels); an identifier, lower-cased, is the engine's name.
+DEVICE_ITEMS = (
+    ('AUTO', "Automatic", "Use a GPU when the worker's PyTorch can reach one, otherwise the CPU"),
+    ('CPU', "CPU", "Always run on the CPU"),
+    ('GPU', "GPU", "Run on the GPU (CUDA, or Apple MPS); fails clearly when none is usable"),
+)
+# A run's own choice may defer to the preferences' (the operators resolve it before engine_device).
+PREFERENCES_DEVICE = 'PREFERENCES'
+# Blender identifier, the engine's model name, the Blender label and tooltip, the command line's word for it.
+SHAPE_PRIORS = (
+    ('LEARNED', MODEL_AUTO, "Learned",
+     "The shipped learned shape prior guesses depth and back from the picture, then the fit follows the silhouette "
+     "(falls back to the inflated silhouette when no weights ship)", "the shipped learned model"),
+    ('NONE', MODEL_NONE, "Inflated Silhouette",
+     "Training-free: the silhouette inflated into a rounded solid, then fitted (softer, rounder, never surprising)",
+     "inflated silhouette, training-free"),
+)
+
 # One range for every entry point: the engine's own bounds. Everything `python -m inference` and the engine
 # accepted keeps working; the operator's narrower 200-50,000 was a choice for the slider, which keeps its
 # 200-20,000 soft range (an artist can still type more, and dense meshes are the remesher refining a fit of
@@ -41,10 +61,41 @@ STEPS_MIN, STEPS_MAX = 1, 10_000
 # A millimetre (the operator's old floor); the headless command accepted anything above 0.
 SIZE_MIN = 0.001
 
+# The artist options' bounds. Faces: the redo panel's ceiling, now the headless command's too (it had none,
+# and a typo of 10^8 would subdivide for minutes before decimating). A target face count is met within
+# FACE_TOLERANCE (scene/topology.py keeps that promise, and the help texts state it).
+FACES_MAX = 1_000_000
+FACE_TOLERANCE = 0.10
+SUBDIVISION_MAX = 4
+# Below 16 px a bake is no texture; above 8192 px one RGBA float image alone takes 1 GiB.
+BAKE_MIN, BAKE_MAX = 16, 8192
+# Standing up a view from more than 80 degrees above (or below) turns the picture's depth guess into the
+# object's height: scene/placement.py refuses such an estimate, and a typed elevation is bounded here.
+MAX_ELEVATION = math.radians(80)
+# Blender keeps float properties in single precision: a slider at its max of pi reads back as 3.1415927.
+_FLOAT_SLACK = 1e-6
+AUTO = "auto"   # --upright's word for the model's estimate
+
 
 class OptionError(InputError, ValueError):
     """An option has the wrong type or lies outside its bounds. An InputError, so the worker answers it as
     kind "input", and a ValueError, so Blender's callers report it as they do other bad values."""
+
+
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """The Blender property that switches a value option off (to its Spec.off) or on (to the value typed): a
+    checkbox, or with `items` a choice whose first item is off, beside the value in the panel."""
+    name: str
+    label: str
+    help: str
+    items: tuple | None = None
+
+    def is_on(self, value) -> bool:
+        return value == self.items[1][0] if self.items else bool(value)
 
 
 @dataclass(frozen=True)
@@ -58,7 +109,19 @@ class Spec:
     soft_max: float | None = None
     choices: tuple | None = None
     flags: tuple[str, ...] = ()             # command-line spellings (a True-by-default bool: its --no- flag)
-    flag_help: str = ""                     # help of a --no- flag (what switching it off does)
+    flag_help: str = ""                     # help of a flag when it says more than the tooltip (a --no- flag:
+                                            # what switching it off does)
+    items: tuple | None = None              # Blender enum items (identifier, label, tooltip); the command line
+                                            # takes the identifiers in lower case
+    kind: type | None = None                # the value's type when the default (None) does not tell it
+    off: Any = _UNSET                       # the value meaning "off", allowed outside the bounds
+    off_help: str = ""                      # what the off value does, for --help
+    angle: bool = False                     # radians in Python and Blender, degrees on the command line
+    ui_default: Any = _UNSET                # Blender's default, where the panel starts elsewhere than scripts
+                                            # and the headless command
+    toggle: Toggle | None = None            # the Blender property that switches it off
+    metavar: str = ""
+    optional_value: str = ""                # a bool flag that may carry this option's value (--upright [DEG])
 
 
 def _option(default, help: str, **spec):
@@ -81,8 +144,8 @@ class ReconstructionOptions:
         "auto", "Where the reconstruction computes (gpu: CUDA, else Apple MPS)", label="Device", choices=DEVICES,
         flags=("--device",))
     model: str = _option(
-        MODEL_AUTO, "Shape prior: auto (the shipped learned model, the default), none (inflated silhouette, "
-                    "training-free) or a model name", label="Shape Prior", flags=("--model",))
+        MODEL_AUTO, "Shape prior: " + ", ".join(f"{m} ({said})" for _, m, _, _, said in SHAPE_PRIORS)
+                    + " or a model name", label="Shape Prior", flags=("--model",))
     object_index: int = _option(
         0, "Which separate object of the picture, largest first (info object_count says how many)",
         label="Object", minimum=0)
@@ -148,35 +211,140 @@ BLENDER_SPECS: dict[str, tuple[Any, Spec]] = {
 }
 
 
+# -- artist options ---------------------------------------------------------------------------------------
+OBJECT_ITEMS = (
+    ('LARGEST', "Largest", "Reconstruct the largest separate object of the picture"),
+    ('SEPARATE', "One Each", "One object for each separate silhouette, laid out as in the picture"),
+    ('JOINED', "Joined", "Every separate silhouette, joined into one object"),
+)
+OBJECT_MODES = tuple(identifier for identifier, _, _ in OBJECT_ITEMS)
+ELEVATION_ITEMS = (
+    ('ESTIMATED', "Estimated", "The camera elevation the model estimated (level when it gives none)"),
+    ('MANUAL', "Manual", "The camera elevation typed below"),
+)
+
+
+@dataclass(frozen=True)
+class ArtistOptions:
+    """What the artist asked the finished object(s) to be, beside what the engine reconstructs: the redo
+    panel's and sidebar's Artist Options, the headless command's artist flags, and what scene/build.py and
+    scene/topology.py consume. Changing any of them only rebuilds in Blender: the worker's answer is reused.
+    The dataclass defaults are the headless command's (and a script's); Spec.ui_default says where the
+    panel starts elsewhere (Fill Sides and Stand Upright on). Checked when made (OptionError)."""
+    target_faces: int = _option(
+        0, f"Target face count (met within {FACE_TOLERANCE:.0%}); 0 keeps the reconstruction's", label="Faces",
+        minimum=0, maximum=FACES_MAX, soft_max=100_000, flags=("--faces",))
+    quads: bool = _option(False, "Quad remesh with QuadriFlow", label="Quads", flags=("--quads",))
+    voxel_first: bool = _option(
+        False, "Even out the surface with a voxel remesh before QuadriFlow", label="Voxel Remesh First",
+        flags=("--voxel-first",))
+    subdivision: int = _option(
+        0, "Subdivision Surface levels, a live modifier that exporters apply", label="Subdivision", minimum=0,
+        maximum=SUBDIVISION_MAX, flags=("--subdivision",), metavar="LEVELS")
+    sharp_angle: float = _option(
+        math.radians(60), "Edges sharper than this stay hard under smooth shading", label="Hard Edges",
+        minimum=0.0, maximum=math.pi, angle=True, flags=("--sharp-angle",), metavar="DEGREES")
+    fill_sides: bool = _option(
+        False, "Texture the faces the camera did not see with the picture's own colours grown in from the "
+               "silhouette (no backdrop fringe, no streaks on edge-on faces)", label="Fill Sides", ui_default=True,
+        flags=("--fill-sides",))
+    bake_size: int = _option(
+        0, "Width and height of the baked texture in pixels", label="Texture Size", minimum=BAKE_MIN,
+        maximum=BAKE_MAX, soft_max=4096, off=0, off_help="no bake", ui_default=1024,
+        toggle=Toggle("bake", "Bake Texture", "Bake everything into one texture on a UV unwrap (for glTF and "
+                                              "game engines)"),
+        flags=("--bake",), metavar="SIZE",
+        flag_help="Bake everything into one SIZE x SIZE texture on a UV unwrap, for glTF and game engines")
+    upright: bool = _option(
+        False, "Undo the camera's elevation, put the origin at the bottom centre and stand the object on the 3D "
+               "cursor", label="Stand Upright", ui_default=True, flags=("--upright",), optional_value="elevation",
+        flag_help="Stand the object on the ground (y = 0 in glTF), origin at the bottom centre, undoing the camera "
+                  "elevation: the model's estimate (auto), or DEGREES when given")
+    elevation: float | None = _option(
+        None, "How far above the object the camera was (positive: looking down)", label="Camera Elevation",
+        kind=float, minimum=-MAX_ELEVATION, maximum=MAX_ELEVATION, angle=True, off=None, ui_default=0.0,
+        metavar="DEGREES",
+        toggle=Toggle("elevation_source", "Elevation", "Where the camera elevation comes from", ELEVATION_ITEMS))
+    objects: str = _option(
+        "LARGEST", "What to make of several separate silhouettes: the largest only, one object each (in one file "
+                   "headless), or joined into one", label="Objects", items=OBJECT_ITEMS, flags=("--objects",))
+    add_camera: bool = _option(
+        False, "Add an orthographic camera that shows the object as the picture did, with the picture as its "
+               "background", label="Reference Camera")
+
+    def __post_init__(self):
+        found = [problem for f in fields(self) for problem in _check(f.name, getattr(self, f.name))]
+        if found:
+            raise OptionError("Invalid artist option" + ("s" if len(found) > 1 else "") + ": "
+                              + "; ".join(found) + ".")
+
+
+_ARTIST_FIELDS = {f.name: f for f in fields(ArtistOptions)}
+# The headless command's artist flags, in --help's order (the Reference Camera is Blender's only).
+ARTIST_FLAGS = tuple(name for name, f in _ARTIST_FIELDS.items() if f.metadata["spec"].flags)
+
+
 def spec(name: str) -> Spec:
-    return _FIELDS[name].metadata["spec"] if name in _FIELDS else BLENDER_SPECS[name][1]
+    for known in (_FIELDS, _ARTIST_FIELDS):
+        if name in known:
+            return known[name].metadata["spec"]
+    return BLENDER_SPECS[name][1]
 
 
 def default(name: str):
-    return _FIELDS[name].default if name in _FIELDS else BLENDER_SPECS[name][0]
+    for known in (_FIELDS, _ARTIST_FIELDS):
+        if name in known:
+            return known[name].default
+    return BLENDER_SPECS[name][0]
+
+
+def _kind(name: str) -> type:
+    return spec(name).kind or type(default(name))
+
+
+def _shown(s: Spec, value: float) -> str:
+    """A bound or value as the command line writes it: degrees for an angle, whole numbers in full."""
+    value = math.degrees(value) if s.angle else value
+    shown = f"{value:g}"
+    return str(int(value)) if "e" in shown and float(value).is_integer() else shown
 
 
 def _range_text(s: Spec) -> str:
+    unit = " degrees" if s.angle else ""
     if s.minimum is not None and s.maximum is not None:
-        return f"between {s.minimum:g} and {s.maximum:g}"
-    if s.minimum is not None:
-        return f"at least {s.minimum:g}"
-    return f"at most {s.maximum:g}"
+        text = f"between {_shown(s, s.minimum)} and {_shown(s, s.maximum)}{unit}"
+    elif s.minimum is not None:
+        text = f"at least {_shown(s, s.minimum)}{unit}"
+    else:
+        text = f"at most {_shown(s, s.maximum)}{unit}"
+    if s.off is not _UNSET and s.off is not None:
+        return f"{s.off:g} for {s.off_help or 'off'}, or {text}"
+    return text
+
+
+def _is_off(s: Spec, value) -> bool:
+    return s.off is not _UNSET and type(value) is type(s.off) and value == s.off
 
 
 def _check(name: str, value) -> list[str]:
-    s, kind = spec(name), type(default(name))
+    s, kind = spec(name), _kind(name)
+    if _is_off(s, value):
+        return []
     if kind is bool:
         return [] if isinstance(value, bool) else [f"{name} must be true or false (got {value!r})"]
     if kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                 (kind is int and not float(value).is_integer()) or not math.isfinite(value):
             return [f"{name} must be {'a whole number' if kind is int else 'a number'} (got {value!r})"]
-        if (s.minimum is not None and value < s.minimum) or (s.maximum is not None and value > s.maximum):
-            return [f"{name} must be {_range_text(s)} (got {value:g})"]
+        slack = _FLOAT_SLACK if kind is float else 0.0
+        if (s.minimum is not None and value < s.minimum - slack * max(1.0, abs(s.minimum))) or \
+                (s.maximum is not None and value > s.maximum + slack * max(1.0, abs(s.maximum))):
+            return [f"{name} must be {_range_text(s)} (got {_shown(s, value)})"]
         return []
     if not isinstance(value, str) or not value.strip():
         return [f"{name} must be a non-empty name (got {value!r})"]
+    if s.items is not None and value not in [i[0] for i in s.items]:
+        return [f"{name} must be one of {', '.join(i[0] for i in s.items)} (got {value!r})"]
     if s.choices is not None and value.lower() not in s.choices:
         return [f"{name} must be one of {', '.join(s.choices)} (got {value!r})"]
     return []
@@ -185,7 +353,7 @@ def _check(name: str, value) -> list[str]:
 def _coerce(name: str, value):
     """A JSON value as the option's type where that loses nothing (2500.0 -> 2500); anything else is left
     for the check to name."""
-    kind = type(default(name))
+    kind = _kind(name)
     if kind is int and isinstance(value, float) and value.is_integer():
         return int(value)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -204,14 +372,21 @@ def check(name: str, value) -> None:
 ENGINE_FLAGS = ("template_vertices", "refine", "refine_steps", "device", "model", "remesh", "fill_holes")
 
 
-def _arg_type(name: str):
-    kind = type(default(name))
+def _arg_type(name: str, words: tuple[str, ...] = ()):
+    """The argparse type of an option's flag: the value checked against its bounds (an angle typed in degrees
+    and returned in radians); `words` are passed through as typed (--upright's "auto")."""
+    s, kind = spec(name), _kind(name)
+    what = "a whole number" if kind is int else "a number of degrees" if s.angle else "a number"
 
     def parse(text: str):
+        if text in words:
+            return text
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}")
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}" + "".join(f" or {w}" for w in words))
+        if s.angle and math.isfinite(value):
+            value = math.radians(value)
         found = _check(name, value)
         if found:
             raise argparse.ArgumentTypeError(found[0].split(" ", 1)[1])   # "must be between ..."
@@ -220,21 +395,35 @@ def _arg_type(name: str):
     return parse
 
 
+def _escaped(text: str) -> str:
+    return text.replace("%", "%%")
+
+
 def add_arguments(parser, names=ENGINE_FLAGS) -> None:
     """Add the named options' flags to an argparse parser (or group), with defaults, bounds and help from here.
-    The values land under the option's own name (args.template_vertices, args.refine, ...)."""
+    The values land under the option's own name (args.template_vertices, args.refine, ...), angles in radians."""
     for name in names:
-        s, value = spec(name), default(name)
-        if isinstance(value, bool):
+        s, value, kind = spec(name), default(name), _kind(name)
+        if s.optional_value:
+            carried = spec(s.optional_value)
+            parser.add_argument(*s.flags, dest=name, nargs="?", const=AUTO, default=None,
+                                type=_arg_type(s.optional_value, (AUTO,)), metavar=carried.metavar or "X",
+                                help=_escaped(f"{s.flag_help or s.help} ({_range_text(carried)})"))
+        elif kind is bool:
             parser.add_argument(*s.flags, dest=name, action="store_false" if value else "store_true",
-                                help=s.flag_help or s.help)
-        elif isinstance(value, (int, float)):
+                                help=_escaped(s.flag_help or s.help))
+        elif kind in (int, float):
             parser.add_argument(*s.flags, dest=name, type=_arg_type(name), default=value,
-                                metavar="N" if isinstance(value, int) else "X",
-                                help=f"{s.help} ({_range_text(s)}; default {value:g})".replace("%", "%%"))
+                                metavar=s.metavar or ("N" if kind is int else "X"),
+                                help=_escaped(f"{s.flag_help or s.help} ({_range_text(s)}; default "
+                                              f"{_shown(s, value)})"))
+        elif s.items is not None:
+            parser.add_argument(*s.flags, dest=name, default=value.lower(),
+                                choices=[i[0].lower() for i in s.items],
+                                help=_escaped(f"{s.flag_help or s.help} (default {value.lower()})"))
         else:
             parser.add_argument(*s.flags, dest=name, default=value, choices=s.choices,
-                                help=f"{s.help} (default {value})".replace("%", "%%"))
+                                help=_escaped(f"{s.flag_help or s.help} (default {value})"))
 
 
 def options_from_args(args, **overrides) -> ReconstructionOptions:
@@ -243,19 +432,102 @@ def options_from_args(args, **overrides) -> ReconstructionOptions:
     return ReconstructionOptions(**dict(given, **overrides)).validate()
 
 
+def artist_options_from_args(args) -> ArtistOptions:
+    """The ArtistOptions of arguments parsed with add_arguments(..., ARTIST_FLAGS): --upright [DEG] gives both
+    upright and elevation (None: the model's estimate), --objects its choice as Blender's identifier."""
+    given = {}
+    for name in ARTIST_FLAGS:
+        if not hasattr(args, name):
+            continue
+        s, value = spec(name), getattr(args, name)
+        if s.optional_value:
+            given[name] = value is not None
+            given[s.optional_value] = None if value in (None, AUTO) else value
+        elif s.items is not None:
+            given[name] = value.upper()
+        else:
+            given[name] = value
+    return ArtistOptions(**given)
+
+
 # -- Blender properties ---------------------------------------------------------------------------------
 def blender_property(name: str, **extra) -> dict:
-    """Keyword arguments for bpy.props.{Int,Float,Bool,String}Property: name, description, default and, for
-    numbers, min/max/soft_min/soft_max. `extra` (subtype, unit, options...) is passed through."""
+    """Keyword arguments for bpy.props.{Int,Float,Bool,String,Enum}Property: name, description, default (the
+    panel's, Spec.ui_default, where it differs), items for a choice and, for numbers, min/max/soft_min/soft_max
+    (an angle: radians, subtype ANGLE). `extra` (subtype, unit, options...) is passed through."""
     s, value = spec(name), default(name)
+    if s.ui_default is not _UNSET:
+        value = s.ui_default
     kwargs = {"name": s.label or name, "description": s.help, "default": value}
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if s.items is not None:
+        kwargs["items"] = s.items
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         for key, bound in (("min", s.minimum), ("max", s.maximum), ("soft_min", s.soft_min),
                            ("soft_max", s.soft_max)):
             if bound is not None:
                 kwargs[key] = type(value)(bound)
+        if s.angle:
+            kwargs["subtype"] = 'ANGLE'
     kwargs.update(extra)
     return kwargs
+
+
+def blender_toggle(name: str) -> dict:
+    """Keyword arguments for the Bool (or Enum) property that switches option `name` off (Spec.toggle): off by
+    default."""
+    toggle = spec(name).toggle
+    kwargs = {"name": toggle.label, "description": toggle.help}
+    if toggle.items:
+        kwargs.update(items=toggle.items, default=toggle.items[0][0])
+    else:
+        kwargs["default"] = False
+    return kwargs
+
+
+def artist_options_from_properties(props) -> ArtistOptions:
+    """The ArtistOptions of an operator's properties (made with blender_property and blender_toggle under the
+    options' own names): an option whose toggle is off takes its off value (no bake, the estimated elevation)."""
+    given = {}
+    for name, f in _ARTIST_FIELDS.items():
+        s, value = f.metadata["spec"], getattr(props, name)
+        if s.toggle is not None and not s.toggle.is_on(getattr(props, s.toggle.name)):
+            value = s.off
+        given[name] = value
+    return ArtistOptions(**given)
+
+
+def device_property(per_run: bool = True) -> dict:
+    """Keyword arguments for a device EnumProperty: a run's (its default defers to the preferences) or, with
+    per_run False, the preferences' own."""
+    if not per_run:
+        return {"name": spec("device").label, "description": "Where the worker computes by default",
+                "items": DEVICE_ITEMS, "default": default("device").upper()}
+    return {"name": spec("device").label, "description": "Where the worker computes",
+            "items": ((PREFERENCES_DEVICE, "Preferences", "Use the device chosen in the add-on preferences"),)
+            + DEVICE_ITEMS, "default": PREFERENCES_DEVICE}
+
+
+def engine_device(choice: str) -> str:
+    """The engine's device name for a Blender device choice ('AUTO', 'CPU', 'GPU': an identifier of
+    DEVICE_ITEMS) or an engine name already ('cuda', 'MPS'); anything else is "auto"."""
+    name = str(choice).lower()
+    return name if name in DEVICES else default("device")
+
+
+def shape_prior_property() -> dict:
+    """Keyword arguments for the Shape Prior EnumProperty, starting at the engine's default model."""
+    model = default("model")
+    return {"name": spec("model").label, "description": "What guesses the depth and the back before the fit",
+            "items": tuple((identifier, label, text) for identifier, _, label, text, _ in SHAPE_PRIORS),
+            "default": next(identifier for identifier, m, _, _, _ in SHAPE_PRIORS if m == model)}
+
+
+def model_of_shape_prior(choice: str) -> str:
+    """The engine's model name for a Shape Prior identifier."""
+    for identifier, model, _, _, _ in SHAPE_PRIORS:
+        if identifier == choice:
+            return model
+    raise OptionError(f"Unknown shape prior {choice!r} (known: {', '.join(i[0] for i in SHAPE_PRIORS)}).")
 
 
 # -- the answer -----------------------------------------------------------------------------------------
@@ -543,7 +815,11 @@ def answer_from_wire(meta: dict, arrays):
     return MeshResult.from_wire(meta, arrays)
 
 
-__all__ = ["PROTOCOL_VERSION", "DEVICES", "OptionError", "Spec", "ReconstructionOptions", "BLENDER_SPECS", "spec",
-           "default", "check", "add_arguments", "options_from_args", "blender_property", "ImageFrame",
+__all__ = ["PROTOCOL_VERSION", "DEVICES", "DEVICE_ITEMS", "SHAPE_PRIORS", "OptionError", "Spec", "Toggle",
+           "ReconstructionOptions", "BLENDER_SPECS", "ArtistOptions", "ARTIST_FLAGS", "OBJECT_ITEMS", "OBJECT_MODES",
+           "ELEVATION_ITEMS", "spec", "default", "check", "add_arguments", "options_from_args",
+           "artist_options_from_args", "blender_property", "blender_toggle", "artist_options_from_properties",
+           "device_property", "engine_device", "shape_prior_property", "model_of_shape_prior", "ImageFrame",
            "ResultInfo", "MeshResult", "SHEET_VIEWS", "sheet_problems", "SheetRequest", "SheetViewInfo",
-           "SheetResult", "answer_from_wire", "VERTICES_MIN", "VERTICES_MAX", "STEPS_MIN", "STEPS_MAX", "SIZE_MIN"]
+           "SheetResult", "answer_from_wire", "VERTICES_MIN", "VERTICES_MAX", "STEPS_MIN", "STEPS_MAX", "SIZE_MIN",
+           "FACES_MAX", "FACE_TOLERANCE", "SUBDIVISION_MAX", "BAKE_MIN", "BAKE_MAX", "MAX_ELEVATION"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .contract import default
 from .errors import DependencyError, InputError
 from .networks import NETWORK_GRID
 
@@ -81,7 +82,8 @@ def _network_input(rgb_grid: np.ndarray, mask_grid: np.ndarray, device):
     return mask, torch.from_numpy(network_image(rgb, mask))[None].to(device)
 
 
-def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None, target_vertices: int = 2500,
+def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=None,
+                target_vertices: int = default("template_vertices"),
                 with_template: bool = False):
     """Closed mesh (vertices float32 (N, 3), faces int32 (M, 3)) predicted by `model` for one picture; with
     `with_template` also the template's vertices (same faces), which the clean-up falls back towards where the
@@ -96,7 +98,7 @@ def apply_prior(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, device=
     return (vertices, faces, start) if with_template else (vertices, faces)
 
 
-def predict(net, rgb_grid: np.ndarray, mask_grid: np.ndarray, target_vertices: int = 2500):
+def predict(net, rgb_grid: np.ndarray, mask_grid: np.ndarray, target_vertices: int):
     """(vertices, faces, template vertices) of a loaded network (on any device) for one picture, both depths
     centred on their own box as the scores centre them. Also what bench.evaluate runs checkpoints through."""
     import torch

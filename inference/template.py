@@ -122,7 +122,7 @@ def march_to_density(field2d: np.ndarray, target_vertices: int, probe: int = 40,
     return marched if marched is not None else probed
 
 
-def inflation_template(mask_grid: np.ndarray, target_vertices: int = 2500):
+def inflation_template(mask_grid: np.ndarray, target_vertices: int):
     """Watertight mesh of the inflated silhouette with about `target_vertices` vertices, in the evaluation frame."""
     mask = np.asarray(mask_grid, bool)
     if mask.sum() < 4:
@@ -183,7 +183,7 @@ def subdivisions_for(target_vertices: int) -> int:
     return int(np.clip(round(np.log((max(target_vertices, 12) - 2) / 10) / np.log(4)), 1, 6))
 
 
-def ellipsoid_template(mask_grid: np.ndarray, target_vertices: int = 2500):
+def ellipsoid_template(mask_grid: np.ndarray, target_vertices: int):
     """An icosphere stretched to the silhouette's bounding box, as deep as the box's shorter side."""
     mask = np.asarray(mask_grid, bool)
     lo, hi = mask_box(mask)

@@ -13,21 +13,9 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 from ..inference import contract
 from ..scene import image_source, reconstruction, settings
 from ..scene.image_source import SourceError
-from ..scene.output import OutputOptions
 from ..scene.reconstruction import ReconstructionRun, RunSettings
-from ..scene.topology import TopologyOptions
 
 POLL_SECONDS = 0.1
-DEVICE_ITEMS = (('PREFERENCES', "Preferences", "Use the device chosen in the add-on preferences"),) + settings.DEVICE_ITEMS
-OBJECT_ITEMS = (
-    ('LARGEST', "Largest", "Reconstruct the largest separate object of the picture"),
-    ('SEPARATE', "One Each", "One object for each separate silhouette, laid out as in the picture"),
-    ('JOINED', "Joined", "Every separate silhouette, joined into one object"),
-)
-ELEVATION_ITEMS = (
-    ('ESTIMATED', "Estimated", "The camera elevation the model estimated (level when it gives none)"),
-    ('MANUAL', "Manual", "The camera elevation typed below"),
-)
 
 
 def _worker_error_types():
@@ -148,45 +136,25 @@ class MESH_FROM_IMAGE_OT_reconstruct(ModalRunOperator, bpy.types.Operator):
     refine_steps: IntProperty(**contract.blender_property("refine_steps"))
     even_triangles: BoolProperty(**contract.blender_property("remesh"))
     fill_holes: BoolProperty(**contract.blender_property("fill_holes"))
-    shape_prior: EnumProperty(
-        name="Shape Prior", default='NONE' if contract.default("model") == contract.MODEL_NONE else 'LEARNED',
-        items=(('LEARNED', "Learned", "The shipped learned shape prior guesses depth and back from the picture, then "
-                                      "the fit follows the silhouette (falls back to the inflated silhouette when "
-                                      "no weights ship)"),
-               ('NONE', "Inflated Silhouette", "Training-free: the silhouette inflated into a rounded solid, then "
-                                               "fitted (softer, rounder, never surprising)")))
-    device: EnumProperty(name="Device", description="Where the worker computes", items=DEVICE_ITEMS,
-                         default='PREFERENCES')
+    shape_prior: EnumProperty(**contract.shape_prior_property())
+    device: EnumProperty(**contract.device_property())
 
-    # Artist options: what the answer becomes in Blender. Changing them reuses the worker's answer.
-    objects: EnumProperty(name="Objects", description="What to make of several separate silhouettes",
-                          items=OBJECT_ITEMS, default='LARGEST')
-    fill_sides: BoolProperty(name="Fill Sides", description="Texture the faces the camera did not see with "
-                             "the picture's own colours grown in from the silhouette (no backdrop fringe, "
-                             "no streaks on edge-on faces)", default=True)
-    bake: BoolProperty(name="Bake Texture", description="Bake everything into one texture on a UV unwrap "
-                       "(for glTF and game engines)", default=False)
-    bake_size: IntProperty(name="Texture Size", description="Width and height of the baked texture in pixels",
-                           default=1024, min=16, max=8192, soft_max=4096)
-    target_faces: IntProperty(name="Faces", description="Target face count (within 10 %); 0 keeps the "
-                              "reconstruction's", default=0, min=0, max=1_000_000, soft_max=100_000)
-    quads: BoolProperty(name="Quads", description="Quad remesh with QuadriFlow", default=False)
-    voxel_first: BoolProperty(name="Voxel Remesh First", description="Even out the surface with a voxel "
-                              "remesh before QuadriFlow", default=False)
-    subdivision: IntProperty(name="Subdivision", description="Subdivision Surface levels (a live modifier)",
-                             default=0, min=0, max=4)
-    sharp_angle: FloatProperty(name="Hard Edges", description="Edges sharper than this stay hard under "
-                               "smooth shading", default=math.radians(60), min=0.0, max=math.pi,
-                               subtype='ANGLE')
-    upright: BoolProperty(name="Stand Upright", description="Undo the camera's elevation, put the origin at "
-                          "the bottom centre and stand the object on the 3D cursor", default=True)
-    elevation_source: EnumProperty(name="Elevation", description="Where the camera elevation comes from",
-                                   items=ELEVATION_ITEMS, default='ESTIMATED')
-    elevation: FloatProperty(name="Camera Elevation", description="How far above the object the camera was "
-                             "(positive: looking down)", default=0.0, min=-math.radians(80),
-                             max=math.radians(80), subtype='ANGLE')
-    add_camera: BoolProperty(name="Reference Camera", description="Add an orthographic camera that shows the "
-                             "object as the picture did, with the picture as its background", default=False)
+    # Artist options: what the answer becomes in Blender. Changing them reuses the worker's answer. Each is
+    # contract.ArtistOptions' field of the same name (defaults, bounds, descriptions); `bake` and
+    # `elevation_source` are the toggles that switch bake_size and elevation off.
+    objects: EnumProperty(**contract.blender_property("objects"))
+    fill_sides: BoolProperty(**contract.blender_property("fill_sides"))
+    bake: BoolProperty(**contract.blender_toggle("bake_size"))
+    bake_size: IntProperty(**contract.blender_property("bake_size"))
+    target_faces: IntProperty(**contract.blender_property("target_faces"))
+    quads: BoolProperty(**contract.blender_property("quads"))
+    voxel_first: BoolProperty(**contract.blender_property("voxel_first"))
+    subdivision: IntProperty(**contract.blender_property("subdivision"))
+    sharp_angle: FloatProperty(**contract.blender_property("sharp_angle"))
+    upright: BoolProperty(**contract.blender_property("upright"))
+    elevation_source: EnumProperty(**contract.blender_toggle("elevation"))
+    elevation: FloatProperty(**contract.blender_property("elevation"))
+    add_camera: BoolProperty(**contract.blender_property("add_camera"))
 
     # -- entry points ------------------------------------------------------------------------------
     def invoke(self, context, event):
@@ -230,14 +198,8 @@ class MESH_FROM_IMAGE_OT_reconstruct(ModalRunOperator, bpy.types.Operator):
         layout.prop(self, "device")
         draw_artist_options(layout, self)
 
-    def output_options(self) -> OutputOptions:
-        topology = TopologyOptions(target_faces=self.target_faces, quads=self.quads, voxel_first=self.voxel_first,
-                                   subdivision=self.subdivision, sharp_angle=self.sharp_angle)
-        return OutputOptions(objects=self.objects, fill_sides=self.fill_sides,
-                             bake_size=self.bake_size if self.bake else 0, topology=topology,
-                             upright=self.upright,
-                             elevation=self.elevation if self.elevation_source == 'MANUAL' else None,
-                             add_camera=self.add_camera)
+    def output_options(self) -> contract.ArtistOptions:
+        return contract.artist_options_from_properties(self)
 
     # -- shared steps -------------------------------------------------------------------------------
     def _source(self, context):
@@ -256,12 +218,12 @@ class MESH_FROM_IMAGE_OT_reconstruct(ModalRunOperator, bpy.types.Operator):
         return source
 
     def _new_run(self, context, source) -> ReconstructionRun:
-        choice = settings.preferred_device(context) if self.device == 'PREFERENCES' else self.device
+        choice = settings.preferred_device(context) if self.device == contract.PREFERENCES_DEVICE else self.device
         run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices, refine=self.refine,
                                    refine_steps=self.refine_steps, device=settings.engine_device(choice),
                                    all_objects=self.objects != 'LARGEST', even_triangles=self.even_triangles,
                                    fill_holes=self.fill_holes,
-                                   model=contract.MODEL_AUTO if self.shape_prior == 'LEARNED' else contract.MODEL_NONE)
+                                   model=contract.model_of_shape_prior(self.shape_prior))
         return ReconstructionRun(source, run_settings, settings.worker_client(context))
 
     def _finish(self, context, run) -> set:

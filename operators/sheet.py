@@ -11,7 +11,7 @@ from ..scene import image_source, references, settings
 from ..scene.image_source import SourceError
 from ..scene.reconstruction import RunSettings
 from ..scene.sheet_run import SheetRun
-from .reconstruct import DEVICE_ITEMS, ModalRunOperator
+from .reconstruct import ModalRunOperator
 
 VIEWS = contract.SHEET_VIEWS
 SETTINGS_NAME = "mesh_from_image_sheet"
@@ -94,8 +94,7 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
     align: BoolProperty(name="Line Up with References", default=True,
                         description="Place and size the object on the reference image empties the pictures came "
                                     "from (else: at the 3D cursor, Size metres)")
-    device: EnumProperty(name="Device", description="Where the worker computes", items=DEVICE_ITEMS,
-                         default='PREFERENCES')
+    device: EnumProperty(**contract.device_property())
 
     def invoke(self, context, event):
         try:
@@ -131,7 +130,7 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         problems = contract.sheet_problems(sources)
         if problems:
             raise SourceError(problems[0] + " Fill the Reference Sheet's slots (or use From Reference Images).")
-        choice = settings.preferred_device(context) if self.device == 'PREFERENCES' else self.device
+        choice = settings.preferred_device(context) if self.device == contract.PREFERENCES_DEVICE else self.device
         run_settings = RunSettings(size=self.size, template_vertices=self.template_vertices,
                                    device=settings.engine_device(choice), even_triangles=self.even_triangles)
         reference = "front" if "front" in sources else "back"

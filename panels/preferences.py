@@ -7,6 +7,7 @@ thread (scene/runtime.py), so opening the preferences never waits for torch to i
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
+from ..inference import contract
 from ..scene import runtime, settings
 from ..worker import probe as probe_fixes
 from ..worker.runtime_install import GPU_BUILDS
@@ -15,8 +16,7 @@ from ..worker.runtime_install import GPU_BUILDS
 class MESH_FROM_IMAGE_AP_preferences(bpy.types.AddonPreferences):
     bl_idname = settings.ADDON_PACKAGE
 
-    device: EnumProperty(name="Device", description="Where the worker computes by default",
-                         items=settings.DEVICE_ITEMS, default='AUTO')
+    device: EnumProperty(**contract.device_property(per_run=False))
     python_path: StringProperty(
         name="Python Interpreter",
         description="A Python of your own for the worker (conda/venv with PyTorch); empty uses the add-on's "

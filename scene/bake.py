@@ -11,6 +11,7 @@ import math
 import bpy
 import numpy as np
 
+from ..inference.contract import BAKE_MIN
 from .mesh_object import UV_MAP_NAME
 
 BAKED_UV_NAME = "Unwrap"          # while baking; renamed to UV_MAP_NAME when it is the only map
@@ -25,8 +26,8 @@ class BakeError(Exception):
 def bake_to_texture(context, obj, size: int, name: str) -> bpy.types.Image:
     """Bake obj's (single) material into a new size x size image on a Smart UV Project unwrap; rewire the
     material to show only that image. Returns the image."""
-    if size < 16:
-        raise BakeError("The baked texture must be at least 16 pixels.")
+    if size < BAKE_MIN:
+        raise BakeError(f"The baked texture must be at least {BAKE_MIN} pixels.")
     if not hasattr(context.scene, "cycles"):
         raise BakeError("Baking needs the Cycles render engine: enable it in Preferences › Add-ons.")
     material = obj.active_material

@@ -11,8 +11,8 @@ from mathutils import Matrix, Vector
 from . import layout
 from .image_source import ImageSource
 from .material import image_material
+from ..inference.contract import ArtistOptions
 from .mesh_object import CleanupReport, add_object, build_mesh
-from .output import OutputOptions
 
 
 @dataclass
@@ -50,13 +50,13 @@ class _Created:
 
 
 def build_object(context, source: ImageSource, result, size: float, location,
-                 output: OutputOptions | None = None, info=None) -> BuiltObject:
+                 output: ArtistOptions | None = None, info=None) -> BuiltObject:
     """`result` is one worker answer (contract.MeshResult), or a list of answers for the separate objects of
     one picture (largest first); `info` (contract.ResultInfo) the facts of the first."""
     from .placement import engine_elevation, stand_upright
     from .topology import apply_topology
 
-    output = output or OutputOptions()
+    output = output or ArtistOptions()
     answers = result if isinstance(result, list) else [result]
     parts, picture_map = layout.shared_frame(answers)
     if output.objects == "JOINED" and len(parts) > 1:
@@ -79,7 +79,7 @@ def build_object(context, source: ImageSource, result, size: float, location,
             mesh, cleanup = build_mesh(name, part.vertices, part.faces, part.uvs, size)
             created.add(bpy.data.meshes, mesh)
             obj = created.add(bpy.data.objects, add_object(context, name, mesh, location))
-            cleanup = apply_topology(obj, output.topology, picture_map, size) or cleanup
+            cleanup = apply_topology(obj, output, picture_map, size) or cleanup
             material, grown_images = _material(name, image, obj, output, created)
             if material is None:
                 if shared_material is None:
@@ -117,7 +117,7 @@ def build_object(context, source: ImageSource, result, size: float, location,
     return BuiltObject(objects[0], worst, objects, camera, elevation)
 
 
-def _material(name, image, obj, output: OutputOptions, created: _Created):
+def _material(name, image, obj, output: ArtistOptions, created: _Created):
     """The grown-in material for this object and the images it made, when asked for (its texture depends
     on the object's own projection); (None, []) for the plain picture material, which all objects share."""
     if not output.fill_sides and not output.bake_size:

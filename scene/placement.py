@@ -13,9 +13,9 @@ import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-# Elevations beyond this are not a photo of an object standing on something; refuse rather than
-# lay the object on its back.
-MAX_ELEVATION = math.radians(80)
+# Elevations beyond this are not a photo of an object standing on something; refuse an estimate beyond it
+# rather than lay the object on its back (a typed elevation is bounded by the same contract value).
+from ..inference.contract import MAX_ELEVATION
 
 
 def engine_elevation(info) -> float | None:

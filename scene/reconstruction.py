@@ -249,7 +249,7 @@ class ReconstructionRun(WorkerRun):
     # -- scene -----------------------------------------------------------------------------------
     def build(self, context, location, output=None):
         """Create the object(s) from the answer(s) (all or nothing); returns a build.BuiltObject.
-        `output` (output.OutputOptions) says what to make of them; None: the plain projected object."""
+        `output` (contract.ArtistOptions) says what to make of them; None: the plain projected object."""
         from .build import build_object
         answers = self.answers()
         texture = getattr(answers[0], "texture", None)

@@ -3,26 +3,14 @@ from __future__ import annotations
 
 import bpy
 
+from ..inference import contract
+
 # This module lives one level below the add-on package; preferences are keyed by the package itself.
 ADDON_PACKAGE = __package__.rpartition(".")[0]
 
-DEVICE_ITEMS = (
-    ('AUTO', "Automatic", "Use a GPU when the worker's PyTorch can reach one, otherwise the CPU"),
-    ('CPU', "CPU", "Always run on the CPU"),
-    ('GPU', "GPU", "Run on the GPU (CUDA, or Apple MPS); fails clearly when none is usable"),
-)
-
-
-def engine_device(choice: str) -> str:
-    """The engine's device name for a device choice ('AUTO', 'CPU', 'GPU', or an engine name already)."""
-    choice = choice.upper()
-    if choice == 'CPU':
-        return "cpu"
-    if choice == 'GPU':
-        return "gpu"   # the engine takes CUDA, else Apple MPS, and fails clearly when neither is there
-    if choice in ('CUDA', 'MPS'):
-        return choice.lower()
-    return "auto"
+# The device choices (DEVICE_ITEMS) and their engine names are the contract's; cli.py and the operators call
+# engine_device through this module.
+engine_device = contract.engine_device
 
 
 def addon_preferences(context=None):
@@ -34,7 +22,7 @@ def addon_preferences(context=None):
 
 def preferred_device(context=None) -> str:
     prefs = addon_preferences(context)
-    return prefs.device if prefs is not None else 'AUTO'
+    return prefs.device if prefs is not None else contract.default("device").upper()
 
 
 def python_preference(context=None) -> str:

@@ -6,17 +6,16 @@ linear in X and Z, so nothing is lost. Decimation keeps (interpolates) the UVs i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import bmesh
 import bpy
 import numpy as np
 
+# The promise: a target face count is met within this fraction (the options' help texts state it).
+from ..inference.contract import FACE_TOLERANCE, ArtistOptions
 from .layout import PictureMap
 from .mesh_object import UV_MAP_NAME, CleanupReport, clean_mesh
 
-# The promise: a target face count is met within this fraction.
-FACE_TOLERANCE = 0.10
 # QuadriFlow misses its target by up to ~20 % on curved shapes; a pass with a corrected target usually
 # lands within tolerance. Passes cost up to seconds each at high counts, and a pass that lands stops them.
 QUADRIFLOW_PASSES = 4
@@ -24,21 +23,13 @@ QUADRIFLOW_PASSES = 4
 VOXEL_SIZE_RETRIES = (1.0, 0.87, 1.13)
 
 
-@dataclass(frozen=True)
-class TopologyOptions:
-    target_faces: int = 0          # 0: keep what the reconstruction gives
-    quads: bool = False            # QuadriFlow quad remesh
-    voxel_first: bool = False      # voxel remesh before QuadriFlow (evens out very uneven triangles)
-    subdivision: int = 0           # Subdivision Surface levels (a live modifier)
-    sharp_angle: float = math.radians(60)   # edges sharper than this stay hard under smooth shading
-
-
 class TopologyError(Exception):
     pass
 
 
-def apply_topology(obj, options: TopologyOptions, picture_map: PictureMap, size: float) -> CleanupReport | None:
-    """Change `obj`'s mesh in place (still in the frame `build_mesh` made: X = x * size, Z = y * size).
+def apply_topology(obj, options: ArtistOptions, picture_map: PictureMap, size: float) -> CleanupReport | None:
+    """Change `obj`'s mesh in place (still in the frame `build_mesh` made: X = x * size, Z = y * size) as
+    `options` ask: target_faces (0 keeps them), quads, voxel_first, sharp_angle and subdivision.
     Returns the cleanup report of a remeshed or decimated result (it must be closed and manifold, else
     TopologyError), or None when the faces were left as the reconstruction made them."""
     report = None

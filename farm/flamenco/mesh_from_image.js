@@ -14,9 +14,13 @@
 const FORMATS = ["glb", "obj", "fbx", "usd", "ply", "stl", "blend"];
 const MODELS = ["auto", "none"];
 const DEVICES = ["auto", "cpu", "gpu"];
+// The command's own defaults and bounds are inference/contract.py's; the Manager runs this file alone, so
+// they are restated here, and tests/farm/test_flamenco_job.py fails when the two disagree.
 const VERTICES_MIN = 100;
 const VERTICES_MAX = 200000;
+const FACES_MAX = 1000000;
 const BAKE_MIN = 16;
+const BAKE_MAX = 8192;
 // More tasks than this would only flood the Manager's database with empty chunks.
 const TASKS_MAX = 10000;
 const REPORT_DIR = "mesh_from_image-reports";
@@ -55,7 +59,7 @@ const JOB_TYPE = {
         { key: "device", type: "string", choices: DEVICES, default: "auto",
           label: "Device",
           description: "Where the reconstruction computes on each worker (gpu: CUDA, else Apple MPS)" },
-        { key: "faces", type: "int32", default: 0, propargs: { min: 0 },
+        { key: "faces", type: "int32", default: 0, propargs: { min: 0, max: FACES_MAX },
           label: "Target Faces",
           description: "Target face count (met within 10%); 0 keeps the reconstruction's own" },
         { key: "quads", type: "bool", default: false,
@@ -67,9 +71,9 @@ const JOB_TYPE = {
         { key: "fill_sides", type: "bool", default: false,
           label: "Fill Sides",
           description: "Texture the unseen sides with colours grown in from the silhouette" },
-        { key: "bake", type: "int32", default: 0, propargs: { min: 0 },
+        { key: "bake", type: "int32", default: 0, propargs: { min: 0, max: BAKE_MAX },
           label: "Bake Texture Size",
-          description: "Bake everything into one texture of this many pixels square on a UV unwrap (at least " + BAKE_MIN + "); 0 does not bake" },
+          description: "Bake everything into one texture of this many pixels square on a UV unwrap (" + BAKE_MIN + " to " + BAKE_MAX + "); 0 does not bake" },
         { key: "no_refine", type: "bool", default: false,
           label: "Skip Refinement",
           description: "Skip the silhouette fit after the first estimate" },
@@ -108,10 +112,10 @@ function readSettings(settings) {
     requireChoice(values, "device", DEVICES);
     requireInteger(values, "tasks", 1, TASKS_MAX);
     requireInteger(values, "vertices", VERTICES_MIN, VERTICES_MAX);
-    requireInteger(values, "faces", 0);
-    requireInteger(values, "bake", 0);
+    requireInteger(values, "faces", 0, FACES_MAX);
+    requireInteger(values, "bake", 0, BAKE_MAX);
     if (values.bake !== 0 && values.bake < BAKE_MIN) {
-        fail("bake", "must be 0 (no baking) or at least " + BAKE_MIN + " pixels, not " + values.bake);
+        fail("bake", "must be 0 (no baking) or " + BAKE_MIN + " to " + BAKE_MAX + " pixels, not " + values.bake);
     }
     requireInteger(values, "jobs", 1);
     for (const key of ["recursive", "quads", "upright", "fill_sides", "no_refine"]) {

@@ -65,7 +65,7 @@ def build_templates(config: ModelConfig, mask_grid: np.ndarray, final_vertices: 
     return build_template(mask_grid, config.template, config.levels, final_vertices or config.final_vertices)
 
 
-def build_template_for_inference(config: ModelConfig, mask_grid: np.ndarray, target_vertices: int = 2500):
+def build_template_for_inference(config: ModelConfig, mask_grid: np.ndarray, target_vertices: int):
     """Point-wise (AtlasNet-style) models take any density, so they get the artist's; Pixel2Mesh-style models
     learned on a fixed hierarchy and keep the density they were trained at."""
     return build_templates(config, mask_grid, target_vertices if config.arch == "atlas" else None)

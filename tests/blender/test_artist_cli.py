@@ -56,7 +56,23 @@ def test_quads_and_joined_objects(clean_data, tmp_path):
     assert mesh.extents[0] / mesh.extents[1] == pytest.approx((215 - 15) / (85 - 15), rel=0.08)
 
 
-@pytest.mark.parametrize("bad", [["--bake", "8"], ["--upright", "steep"], ["--faces", "-5"]])
-def test_bad_artist_arguments_are_usage_errors(addon, tmp_path, bad):
+@pytest.mark.parametrize("bad", [["--bake", "8"], ["--bake", "9000"], ["--upright", "steep"], ["--upright", "85"],
+                                 ["--faces", "-5"], ["--sharp-angle", "190"], ["--subdivision", "5"],
+                                 ["--objects", "all"]])
+def test_bad_artist_arguments_are_usage_errors(addon, tmp_path, capsys, bad):
+    """Refused before any picture is read, with the flag named (an --upright of 85 degrees used to fail every
+    picture at build time instead)."""
     cli = sys.modules[MODULE].cli
     assert cli.main([str(tmp_path / "x.png"), "--output-dir", str(tmp_path), *bad]) == 2
+    assert f"argument {bad[0]}:" in capsys.readouterr().err
+
+
+def test_the_command_line_s_artist_defaults_are_the_contract_s(addon):
+    """Without artist flags the command builds what contract.ArtistOptions() says (and --help shows it)."""
+    from importlib import import_module
+    cli = sys.modules[MODULE].cli
+    contract = import_module(f"{MODULE}.inference.contract")
+    parser = cli._parser()
+    assert cli._output_options(parser.parse_args(["x.png", "--output-dir", "out"])) == contract.ArtistOptions()
+    shown = parser.format_help()
+    assert all(contract.spec(name).flags[0] in shown for name in contract.ARTIST_FLAGS)

@@ -274,16 +274,16 @@ def test_estimated_elevation_from_the_answer_stands_the_object_up(clean_data, bl
     reconstruction = import_module(f"{MODULE}.scene.reconstruction")
     build = import_module(f"{MODULE}.scene.build")
     image_source = import_module(f"{MODULE}.scene.image_source")
-    output = import_module(f"{MODULE}.scene.output")
+    contract = import_module(f"{MODULE}.inference.contract")
     _make(bpy, blob)                                   # a real answer for this picture
     answer = reconstruction._last_answer[1]
     source = image_source.from_file(str(blob))
     estimated = build.build_object(bpy.context, source, answer, 1.0, (0, 0, 0),
-                                   output.OutputOptions(upright=True), {"elevation": 0.4})
+                                   contract.ArtistOptions(upright=True), {"elevation": 0.4})
     typed = build.build_object(bpy.context, source, answer, 1.0, (0, 0, 0),
-                               output.OutputOptions(upright=True, elevation=0.1), {"elevation": 0.4})
+                               contract.ArtistOptions(upright=True, elevation=0.1), {"elevation": 0.4})
     level = build.build_object(bpy.context, source, answer, 1.0, (0, 0, 0),
-                               output.OutputOptions(upright=True), {})
+                               contract.ArtistOptions(upright=True), {})
     assert estimated.elevation == pytest.approx(0.4) and typed.elevation == pytest.approx(0.1)
     assert level.elevation == 0.0
     # Tilting the object back by the elevation changes its depth-vs-height profile accordingly.
@@ -298,7 +298,7 @@ def test_several_objects_through_the_modal_code_path(clean_data, two_blobs):
     reconstruction = import_module(f"{MODULE}.scene.reconstruction")
     image_source = import_module(f"{MODULE}.scene.image_source")
     settings = import_module(f"{MODULE}.scene.settings")
-    output = import_module(f"{MODULE}.scene.output")
+    contract = import_module(f"{MODULE}.inference.contract")
     import time
     run = reconstruction.ReconstructionRun(image_source.from_file(str(two_blobs)),
                                            reconstruction.RunSettings(template_vertices=400, refine_steps=11,
@@ -313,7 +313,7 @@ def test_several_objects_through_the_modal_code_path(clean_data, two_blobs):
     answers = run.answers()
     assert len(answers) == 2
     assert [a.info.object_count for a in answers] == [2, 2]
-    built = run.build(bpy.context, (0, 0, 0), output.OutputOptions(objects="SEPARATE"))
+    built = run.build(bpy.context, (0, 0, 0), contract.ArtistOptions(objects="SEPARATE"))
     assert len(built.objects) == 2
     widths = sorted(o.dimensions.x for o in built.objects)
     assert widths[1] / widths[0] == pytest.approx(110 / 50, rel=0.1)
@@ -324,3 +324,45 @@ def test_voxel_remesh_before_quads(clean_data, blob):
     sides = np.array([len(p.vertices) for p in obj.data.polygons])
     assert abs(len(sides) - 300) <= FACE_TOLERANCE * 300 and (sides == 4).mean() >= 0.95
     _assert_closed_manifold(obj.data)
+
+
+def _rna_matches(prop, kwargs, where):
+    """A registered property against the keywords the contract made for it."""
+    assert prop.name == kwargs["name"] and prop.description == kwargs["description"], where
+    if prop.type == 'ENUM':
+        assert [(i.identifier, i.name, i.description) for i in prop.enum_items] == list(kwargs["items"]), where
+        assert prop.default == kwargs["default"], where
+    elif prop.type in {'INT', 'FLOAT'}:
+        assert prop.default == pytest.approx(kwargs["default"], rel=1e-6), where
+        for rna, key in (("hard_min", "min"), ("hard_max", "max"), ("soft_max", "soft_max")):
+            if key in kwargs:
+                assert getattr(prop, rna) == pytest.approx(kwargs[key], rel=1e-6), (where, key)
+        assert (prop.subtype == 'ANGLE') is (kwargs.get("subtype") == 'ANGLE'), where
+    else:
+        assert prop.default == kwargs["default"], where
+
+
+def test_the_panels_properties_are_the_contract_s(addon, bpy_module):
+    """The redo panel and the sidebars (which edit the operator's remembered properties) show every artist
+    option with the contract's default, bounds and text; the device and shape-prior choices too, in the
+    preferences and both operators."""
+    import dataclasses
+    contract = import_module(f"{MODULE}.inference.contract")
+    ops = bpy_module.ops.mesh_from_image
+    props = ops.reconstruct.get_rna_type().properties
+    for f in dataclasses.fields(contract.ArtistOptions):
+        _rna_matches(props[f.name], contract.blender_property(f.name), f.name)
+        toggle = contract.spec(f.name).toggle
+        if toggle is not None:
+            _rna_matches(props[toggle.name], contract.blender_toggle(f.name), toggle.name)
+    # What the panel starts at, read the way the build reads it: Fill Sides and Stand Upright on.
+    defaults = type("Defaults", (), {p.identifier: p.default for p in props if p.identifier != "rna_type"})
+    made = contract.artist_options_from_properties(defaults)
+    expected = contract.ArtistOptions(fill_sides=True, upright=True)
+    for f in dataclasses.fields(expected):
+        assert getattr(made, f.name) == pytest.approx(getattr(expected, f.name), rel=1e-6), f.name
+    _rna_matches(props["shape_prior"], contract.shape_prior_property(), "shape_prior")
+    for operator in (ops.reconstruct, ops.sheet):
+        _rna_matches(operator.get_rna_type().properties["device"], contract.device_property(), "device")
+    preferences = bpy_module.context.preferences.addons[MODULE].preferences
+    _rna_matches(preferences.bl_rna.properties["device"], contract.device_property(per_run=False), "preferences")

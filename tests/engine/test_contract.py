@@ -1,8 +1,12 @@
 """inference/contract.py: one definition of the options, their wire form and the answer, used by every entry point."""
 import argparse
+import ast
 import json
+import math
 import subprocess
 import sys
+import dataclasses
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +127,228 @@ def test_mesh_result_round_trip_through_the_wire(tmp_path):
     with pytest.raises(ValueError, match="picture transform"):
         MeshResult.from_wire({k: v for k, v in meta.items() if k != "frame"}, {"vertices": vertices, "faces": faces,
                                                                              "uvs": answer.uvs})
+
+
+# -- artist options, devices, shape priors: one definition each -------------------------------------------
+from inference.contract import ArtistOptions  # noqa: E402
+
+
+def _artist_parser():
+    parser = argparse.ArgumentParser()
+    contract.add_arguments(parser.add_argument_group("artist options"), contract.ARTIST_FLAGS)
+    return parser
+
+
+def test_the_artist_flags_without_values_are_the_dataclass_defaults():
+    assert contract.artist_options_from_args(_artist_parser().parse_args([])) == ArtistOptions()
+    assert contract.ARTIST_FLAGS == ("target_faces", "quads", "voxel_first", "subdivision", "sharp_angle",
+                                     "fill_sides", "bake_size", "upright", "objects")
+
+
+def test_the_artist_flags_read_as_the_scene_code_wants_them():
+    args = _artist_parser().parse_args(["--faces", "500", "--quads", "--voxel-first", "--subdivision", "2",
+                                        "--sharp-angle", "30", "--fill-sides", "--bake", "64", "--upright", "20",
+                                        "--objects", "joined"])
+    assert contract.artist_options_from_args(args) == ArtistOptions(
+        target_faces=500, quads=True, voxel_first=True, subdivision=2, sharp_angle=math.radians(30),
+        fill_sides=True, bake_size=64, upright=True, elevation=math.radians(20), objects="JOINED")
+    for given, elevation in ((["--upright"], None), (["--upright", "auto"], None), (["--upright=-10"],
+                                                                                   math.radians(-10))):
+        options = contract.artist_options_from_args(_artist_parser().parse_args(given))
+        assert options.upright is True and options.elevation == (pytest.approx(elevation) if elevation else None)
+
+
+@pytest.mark.parametrize("given, said", [
+    (["--faces", "-5"], "argument --faces: must be between 0 and 1000000 (got -5)"),
+    (["--faces", "1000001"], "argument --faces: must be between 0 and 1000000"),
+    (["--faces", "1.5"], "argument --faces: '1.5' is not a whole number"),
+    (["--bake", "8"], "argument --bake: must be 0 for no bake, or between 16 and 8192 (got 8)"),
+    (["--bake", "8193"], "argument --bake: must be 0 for no bake, or between 16 and 8192 (got 8193)"),
+    (["--sharp-angle", "190"], "argument --sharp-angle: must be between 0 and 180 degrees (got 190)"),
+    (["--subdivision", "5"], "argument --subdivision: must be between 0 and 4 (got 5)"),
+    (["--upright", "85"], "argument --upright: must be between -80 and 80 degrees (got 85)"),
+    (["--upright", "steep"], "argument --upright: 'steep' is not a number of degrees or auto"),
+    (["--objects", "all"], "argument --objects: invalid choice: 'all'"),
+])
+def test_bad_artist_values_are_usage_errors_naming_the_flag(capsys, given, said):
+    with pytest.raises(SystemExit) as stopped:
+        _artist_parser().parse_args(given)
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("changes, said", [
+    ({"bake_size": 8}, "bake_size must be 0 for no bake, or between 16 and 8192 (got 8)"),
+    ({"target_faces": -1}, "target_faces must be between 0 and 1000000 (got -1)"),
+    ({"subdivision": 1.5}, "subdivision must be a whole number (got 1.5)"),
+    ({"elevation": math.radians(81)}, "elevation must be between -80 and 80 degrees (got 81)"),
+    ({"objects": "largest"}, "objects must be one of LARGEST, SEPARATE, JOINED (got 'largest')"),
+    ({"quads": 1}, "quads must be true or false (got 1)"),
+])
+def test_artist_options_are_checked_when_made(changes, said):
+    with pytest.raises(OptionError) as caught:
+        ArtistOptions(**changes)
+    assert said in str(caught.value)
+
+
+def test_a_float_property_at_its_max_reads_back_within_bounds():
+    """Blender keeps float properties in single precision: its max of pi comes back as 3.1415927 > pi."""
+    import numpy as np
+    pi32 = float(np.float32(math.pi))
+    assert pi32 > math.pi
+    assert ArtistOptions(sharp_angle=pi32).sharp_angle == pi32
+    with pytest.raises(OptionError):
+        ArtistOptions(sharp_angle=math.pi + 1e-3)
+
+
+class _Props:
+    """Stands in for an operator: attributes named as the Blender properties are."""
+    def __init__(self, **values):
+        for name in contract.ARTIST_FLAGS + ("elevation", "add_camera"):
+            kwargs = contract.blender_property(name)
+            setattr(self, name, kwargs["default"])
+        for name in ("bake_size", "elevation"):
+            toggle = contract.spec(name).toggle
+            setattr(self, toggle.name, contract.blender_toggle(name)["default"])
+        self.__dict__.update(values)
+
+
+def test_blender_properties_become_the_artist_options():
+    # The panel starts with Fill Sides and Stand Upright on, and a texture size ready for Bake.
+    assert contract.artist_options_from_properties(_Props()) == ArtistOptions(fill_sides=True, upright=True)
+    props = _Props(bake=True, bake_size=512, elevation_source='MANUAL', elevation=0.3, objects='SEPARATE')
+    assert contract.artist_options_from_properties(props) == ArtistOptions(
+        fill_sides=True, upright=True, bake_size=512, elevation=0.3, objects='SEPARATE')
+    # A size or an elevation typed while its toggle is off is not used.
+    props = _Props(bake=False, bake_size=512, elevation_source='ESTIMATED', elevation=0.3)
+    options = contract.artist_options_from_properties(props)
+    assert options.bake_size == 0 and options.elevation is None
+
+
+def test_artist_blender_properties_have_the_dataclass_bounds_and_help():
+    for name in contract.ARTIST_FLAGS + ("elevation", "add_camera"):
+        s, kwargs = contract.spec(name), contract.blender_property(name)
+        assert kwargs["name"] == s.label and kwargs["description"] == s.help, name
+        if s.minimum is not None:
+            assert kwargs["min"] == s.minimum and kwargs["max"] == s.maximum, name
+        if s.items is not None:
+            assert kwargs["items"] == s.items and kwargs["default"] in [i[0] for i in s.items], name
+    assert contract.blender_property("sharp_angle")["subtype"] == 'ANGLE'
+    assert contract.blender_property("bake_size")["default"] == 1024   # what Bake starts at, not "off"
+    assert contract.blender_property("elevation")["default"] == 0.0
+    assert contract.blender_toggle("elevation")["default"] == contract.ELEVATION_ITEMS[0][0]
+
+
+def test_a_changed_artist_default_or_bound_reaches_flags_and_properties(monkeypatch):
+    field = contract._ARTIST_FIELDS["target_faces"]
+    monkeypatch.setattr(field, "default", 321)
+    monkeypatch.setattr(field, "metadata", {"spec": dataclasses.replace(contract.spec("target_faces"), maximum=400)})
+    assert _artist_parser().parse_args([]).target_faces == 321
+    with pytest.raises(SystemExit):
+        _artist_parser().parse_args(["--faces", "401"])
+    assert contract.blender_property("target_faces")["default"] == 321
+    assert contract.blender_property("target_faces")["max"] == 400
+
+
+def test_device_and_shape_prior_choices():
+    for identifier, _, _ in contract.DEVICE_ITEMS:
+        assert contract.engine_device(identifier) == identifier.lower() and identifier.lower() in contract.DEVICES
+    assert contract.engine_device("cuda") == "cuda" and contract.engine_device("MPS") == "mps"
+    assert contract.engine_device("whatever") == contract.default("device")
+    per_run, preferences = contract.device_property(), contract.device_property(per_run=False)
+    assert per_run["items"][1:] == preferences["items"] == contract.DEVICE_ITEMS
+    assert per_run["default"] == contract.PREFERENCES_DEVICE == per_run["items"][0][0]
+    assert contract.engine_device(preferences["default"]) == contract.default("device")
+    prior = contract.shape_prior_property()
+    assert contract.model_of_shape_prior(prior["default"]) == contract.default("model")
+    assert {contract.model_of_shape_prior(i[0]) for i in prior["items"]} == {contract.MODEL_AUTO, contract.MODEL_NONE}
+    for _, model, _, _, said in contract.SHAPE_PRIORS:   # the command line's help names each choice
+        assert f"{model} ({said})" in contract.spec("model").help
+    with pytest.raises(OptionError):
+        contract.model_of_shape_prior("auto")
+
+
+def test_option_names_are_unique_across_the_contract():
+    engine = {f.name for f in fields(ReconstructionOptions)}
+    artist = {f.name for f in fields(ArtistOptions)}
+    toggles = {contract.spec(n).toggle.name for n in artist if contract.spec(n).toggle}
+    assert not engine & artist and not (engine | artist) & set(contract.BLENDER_SPECS)
+    assert not toggles & (engine | artist | set(contract.BLENDER_SPECS))
+    flags = [flag for n in engine | artist | set(contract.BLENDER_SPECS) for flag in contract.spec(n).flags]
+    assert len(flags) == len(set(flags))
+
+
+# -- no second definition ----------------------------------------------------------------------------------
+# The extension's own code (not the benchmarks, tools or training, whose flags are their own).
+_EXTENSION_SOURCES = sorted(
+    p for p in [*REPO.glob("*.py"), *REPO.glob("operators/*.py"), *REPO.glob("panels/*.py"),
+                *REPO.glob("scene/*.py"), *REPO.glob("worker/*.py"), *REPO.glob("inference/**/*.py")]
+    if p.name != "contract.py" or p.parent.name != "inference")
+# Names the contract defines that no other module may define again (assignment, class or function).
+_CONTRACT_ONLY = {"DEVICE_ITEMS", "OBJECT_ITEMS", "OBJECT_MODES", "ELEVATION_ITEMS", "SHAPE_PRIORS", "FACE_TOLERANCE",
+                  "MAX_ELEVATION", "FACES_MAX", "BAKE_MIN", "BAKE_MAX", "SUBDIVISION_MAX", "TopologyOptions",
+                  "OutputOptions", "ArtistOptions"}
+
+
+def _all_option_names():
+    names = {f.name for f in fields(ReconstructionOptions)} | {f.name for f in fields(ArtistOptions)}
+    names |= set(contract.BLENDER_SPECS)
+    toggles = {contract.spec(n).toggle.name for n in names if contract.spec(n).toggle}
+    return names, toggles
+
+
+def _contract_call(node) -> bool:
+    """`contract.something(...)` (or a bare name imported from the contract)."""
+    func = node.func if isinstance(node, ast.Call) else None
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "contract"
+
+
+def test_no_option_is_defined_outside_the_contract():
+    """Every command-line flag of a contract option comes from contract.add_arguments, every Blender property
+    named like a contract option (or its toggle, the device, the shape prior) takes all of its keywords from
+    the contract, and the contract's tables are not written again elsewhere."""
+    names, toggles = _all_option_names()
+    flags = {flag for n in names for flag in contract.spec(n).flags}
+    properties = names | toggles | {"device", "shape_prior"}
+    found = []
+    assert len(_EXTENSION_SOURCES) > 30
+    for path in _EXTENSION_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(REPO)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_argument":
+                spelled = {a.value for a in node.args if isinstance(a, ast.Constant)}
+                if spelled & flags:
+                    found.append(f"{where}:{node.lineno}: add_argument{sorted(spelled)}")
+            # A Blender property is the annotation of a class attribute (`quads: BoolProperty(...)`).
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                    and node.target.id in properties and isinstance(node.annotation, ast.Call) \
+                    and str(getattr(node.annotation.func, "id", "")).endswith("Property"):
+                call = node.annotation
+                if call.args or any(k.arg is not None or not _contract_call(k.value) for k in call.keywords):
+                    found.append(f"{where}:{node.lineno}: {node.target.id} is not made from the contract")
+            targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                targets.append(node.name)
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                targets.append(node.target.id)
+            found += [f"{where}:{node.lineno}: defines {t}" for t in targets if t in _CONTRACT_ONLY]
+    assert not found, "\n".join(found)
+
+
+def test_the_readme_artist_table_names_every_flag_and_blender_option():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Artist options"):]
+    section = section[:section.index("\n## ", 1)]
+    rows = [line for line in section.splitlines() if line.startswith("| **")]
+    first = " ".join(row.split("|")[1] for row in rows)
+    headless = " ".join(row.split("|")[2] for row in rows)
+    for name in contract.ARTIST_FLAGS:
+        flag = contract.spec(name).flags[0]
+        assert f"`{flag}" in headless, f"README's artist table does not name {flag}"
+    for f in fields(ArtistOptions):
+        s = f.metadata["spec"]
+        labels = [s.label] + ([s.toggle.label] if s.toggle else [])
+        assert any(f"**{label}**" in first for label in labels), f"README's artist table does not name {labels}"
+    hard_edges = next(row for row in rows if "**Hard Edges**" in row)
+    assert f"default {math.degrees(contract.default('sharp_angle')):.0f}°" in hard_edges

@@ -154,6 +154,34 @@ def test_job_type_settings_have_labels_descriptions_and_the_expected_keys():
     assert "cannot list" in settings["tasks"]["description"]
 
 
+def test_the_job_type_s_defaults_bounds_and_choices_are_the_command_s():
+    """The Manager runs the job type alone, so it restates some of inference/contract.py: a changed default
+    or bound there must change here too (a task would otherwise fail with exit code 2 on every worker, or
+    a default would put a flag on every command line)."""
+    from inference import contract
+    settings = {s["key"]: s for s in job_type()["settings"]}
+    artist = contract.ArtistOptions()
+    for key, name in (("vertices", "template_vertices"), ("faces", "target_faces"), ("bake", "bake_size")):
+        s = contract.spec(name)
+        assert settings[key]["default"] == contract.default(name), key
+        assert settings[key]["propargs"]["max"] == s.maximum, key
+    assert settings["vertices"]["propargs"]["min"] == contract.VERTICES_MIN
+    assert settings["faces"]["propargs"]["min"] == contract.spec("target_faces").minimum
+    assert settings["bake"]["propargs"]["min"] == contract.spec("bake_size").off
+    compile_job(dict(FOLDERS, bake=contract.BAKE_MIN))
+    with pytest.raises(JobRefused, match="bake"):
+        compile_job(dict(FOLDERS, bake=contract.BAKE_MIN - 1))
+    assert settings["model"]["choices"] == [model for _, model, _, _, _ in contract.SHAPE_PRIORS]
+    assert settings["model"]["default"] == contract.default("model")
+    assert settings["device"]["choices"] == [identifier.lower() for identifier, _, _ in contract.DEVICE_ITEMS]
+    assert set(settings["device"]["choices"]) <= set(contract.DEVICES)
+    assert settings["device"]["default"] == contract.default("device")
+    for key in ("quads", "upright", "fill_sides"):
+        assert settings[key]["default"] == getattr(artist, key), key
+    assert settings["no_refine"]["default"] is not contract.default("refine")
+    assert settings["faces"]["description"].startswith(contract.spec("target_faces").help.split(";")[0])
+
+
 @pytest.mark.parametrize("change, message", [
     ({"tasks": 0}, r"Number of Tasks \(tasks\) must be from 1 to 10000, not 0"),
     ({"tasks": -3}, r"\(tasks\) must be from 1 to"),
@@ -162,10 +190,12 @@ def test_job_type_settings_have_labels_descriptions_and_the_expected_keys():
     ({"tasks": 10001}, r"\(tasks\) must be from 1 to 10000"),
     ({"vertices": 99}, r"Vertices \(vertices\) must be from 100 to 200000, not 99"),
     ({"vertices": 200001}, r"\(vertices\) must be from 100 to 200000, not 200001"),
-    ({"bake": 8}, r"\(bake\) must be 0 \(no baking\) or at least 16 pixels, not 8"),
-    ({"bake": 15}, r"\(bake\) must be 0 \(no baking\) or at least 16"),
-    ({"bake": -1}, r"\(bake\) must be at least 0"),
-    ({"faces": -1}, r"\(faces\) must be at least 0"),
+    ({"bake": 8}, r"\(bake\) must be 0 \(no baking\) or 16 to 8192 pixels, not 8"),
+    ({"bake": 15}, r"\(bake\) must be 0 \(no baking\) or 16 to 8192"),
+    ({"bake": -1}, r"\(bake\) must be from 0 to 8192, not -1"),
+    ({"bake": 8193}, r"\(bake\) must be from 0 to 8192, not 8193"),
+    ({"faces": -1}, r"\(faces\) must be from 0 to 1000000, not -1"),
+    ({"faces": 1_000_001}, r"\(faces\) must be from 0 to 1000000"),
     ({"jobs": 0}, r"\(jobs\) must be at least 1"),
     ({"input_folder": ""}, r"Input Folder \(input_folder\) is empty"),
     ({"output_folder": "   "}, r"Output Folder \(output_folder\) is empty"),
