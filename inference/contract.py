@@ -217,7 +217,6 @@ OBJECT_ITEMS = (
     ('SEPARATE', "One Each", "One object for each separate silhouette, laid out as in the picture"),
     ('JOINED', "Joined", "Every separate silhouette, joined into one object"),
 )
-OBJECT_MODES = tuple(identifier for identifier, _, _ in OBJECT_ITEMS)
 ELEVATION_ITEMS = (
     ('ESTIMATED', "Estimated", "The camera elevation the model estimated (level when it gives none)"),
     ('MANUAL', "Manual", "The camera elevation typed below"),
@@ -266,8 +265,9 @@ class ArtistOptions:
         metavar="DEGREES",
         toggle=Toggle("elevation_source", "Elevation", "Where the camera elevation comes from", ELEVATION_ITEMS))
     objects: str = _option(
-        "LARGEST", "What to make of several separate silhouettes: the largest only, one object each (in one file "
-                   "headless), or joined into one", label="Objects", items=OBJECT_ITEMS, flags=("--objects",))
+        "LARGEST", "What to make of several separate silhouettes", label="Objects", items=OBJECT_ITEMS,
+        flags=("--objects",), flag_help="Several objects in a picture: the largest only, one object each (in one "
+                                        "file), or joined into one")
     add_camera: bool = _option(
         False, "Add an orthographic camera that shows the object as the picture did, with the picture as its "
                "background", label="Reference Camera")
@@ -816,7 +816,7 @@ def answer_from_wire(meta: dict, arrays):
 
 
 __all__ = ["PROTOCOL_VERSION", "DEVICES", "DEVICE_ITEMS", "SHAPE_PRIORS", "OptionError", "Spec", "Toggle",
-           "ReconstructionOptions", "BLENDER_SPECS", "ArtistOptions", "ARTIST_FLAGS", "OBJECT_ITEMS", "OBJECT_MODES",
+           "ReconstructionOptions", "BLENDER_SPECS", "ArtistOptions", "ARTIST_FLAGS", "OBJECT_ITEMS",
            "ELEVATION_ITEMS", "spec", "default", "check", "add_arguments", "options_from_args",
            "artist_options_from_args", "blender_property", "blender_toggle", "artist_options_from_properties",
            "device_property", "engine_device", "shape_prior_property", "model_of_shape_prior", "ImageFrame",
