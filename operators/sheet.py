@@ -79,7 +79,7 @@ class MESH_FROM_IMAGE_OT_sheet_from_references(bpy.types.Operator):
 
 
 class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
-    """Build one closed, coloured mesh from the reference sheet's pictures (at least two views, one of them the
+    """Build one closed, textured mesh from the reference sheet's pictures (at least two views, one of them the
     front or the back)"""
     bl_idname = "mesh_from_image.sheet"
     bl_label = "Build from Sheet"
@@ -96,6 +96,11 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
                                     "from (else: at the 3D cursor, Size metres)")
     device: EnumProperty(name="Device", description="Where the worker computes", items=DEVICE_ITEMS,
                          default='PREFERENCES')
+    # As Mesh from Image's: changing them on redo reuses the worker's answer.
+    bake: BoolProperty(name="Bake Texture", description="Bake the views' texture into one texture on a UV unwrap "
+                       "(for game engines that take a square texture on a plain unwrap)", default=False)
+    bake_size: IntProperty(name="Texture Size", description="Width and height of the baked texture in pixels",
+                           default=1024, min=16, max=8192, soft_max=4096)
 
     def invoke(self, context, event):
         try:
@@ -123,6 +128,10 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         layout.prop(self, "template_vertices")
         layout.prop(self, "even_triangles")
         layout.prop(self, "device")
+        layout.prop(self, "bake")
+        row = layout.row()
+        row.active = self.bake
+        row.prop(self, "bake_size")
 
     # -- shared steps -------------------------------------------------------------------------------
     def _new_run(self, context) -> SheetRun:
@@ -139,8 +148,14 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         return SheetRun(sources, run_settings, settings.worker_client(context), name)
 
     def _finish(self, context, run) -> set:
+        from ..scene.bake import BakeError
         empties = slot_empties(sheet_settings(context)) if self.align else {}
-        built = run.build(context, context.scene.cursor.location.copy(), empties)
+        try:
+            built = run.build(context, context.scene.cursor.location.copy(), empties,
+                              bake_size=self.bake_size if self.bake else 0)
+        except BakeError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
         for warning in run.answer.warnings:
             self.report({'WARNING'}, str(warning))
         where = "lined up with the reference images" if built.aligned else "at the 3D cursor"
