@@ -42,7 +42,7 @@ ROTATIONS = {
 # use (78 degrees off), and over which it ramps to full weight (FACING_MIN + FADE, 66 degrees).
 FACING_MIN = 0.2
 FADE = 0.2
-# Views whose facing is within this of the best one's blend in: about +-6 degrees around the 45 degree line
+# Views whose facing is within this of the best one's blend in: about +-8 degrees around the 45 degree line
 # between two perpendicular views.
 BAND = 0.2
 # The occlusion test's z-buffer: this many pixels across the view's silhouette box (coarse: it only has to
