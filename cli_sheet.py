@@ -4,8 +4,8 @@
 cli.py hands a command line with a view flag here. The object is built as Build from Sheet builds it (the views'
 texture atlas on one UV map, the same colours per vertex for PLY; --bake SIZE bakes it into one texture on an
 unwrap), at the origin with the front silhouette's longer side --size metres, exported with Blender's own
-exporter (glb obj fbx usd ply stl blend; the suffix of -o picks it) and removed again. Exit code 0 on success, 1 when the views cannot be one object (the engine's message says why), 2 for a
-wrong command line."""
+exporter (glb obj fbx usd ply stl blend; the suffix of -o picks it) and removed again. Exit code 0 on
+success, 1 when the views cannot be one object (the engine's message says why), 2 for a wrong command line."""
 from __future__ import annotations
 
 import argparse

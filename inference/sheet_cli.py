@@ -1,7 +1,7 @@
 """`python -m inference --front F.png --right R.png [--back B] [--left L] [--top T] [--bottom B] -o OUT.glb`:
 one closed mesh from a reference sheet in the front (else back) view's evaluation frame: GLB and OBJ (+MTL
-+PNG) with its texture atlas, PLY with per-vertex colours. Exit code 0 on success, 1 when the views cannot be one object (the message says why), 2 for a wrong
-command line."""
++PNG) with its texture atlas, PLY with per-vertex colours. Exit code 0 on success, 1 when the views cannot be
+one object (the message says why), 2 for a wrong command line."""
 from __future__ import annotations
 
 import argparse

@@ -47,8 +47,9 @@ FADE = 0.2
 BAND = 0.2
 # The occlusion test's z-buffer: this many pixels across the view's silhouette box (coarse: it only has to
 # tell a hollow from what covers it; 256 costs four times as much and, on the four-view cow, beast and
-# lionstatue, decides about 1 % of the vertices otherwise, of the 3-8 % it finds hidden), and a vertex this many of its pixels (in depth) behind the front-most surface
-# there counts as hidden (a grazing face spans a few pixels of depth within one pixel).
+# lionstatue, decides about 1 % of the vertices otherwise, of the 3-8 % it finds hidden), and a vertex this
+# many of its pixels (in depth) behind the front-most surface there counts as hidden (a grazing face spans a
+# few pixels of depth within one pixel).
 ZBUFFER_SIZE = 128
 OCCLUSION_TOLERANCE = 3.0
 # The atlas's longer side at most (a 4096 RGBA texture is what every game engine and viewer takes).

@@ -14,7 +14,7 @@ client sends to a log file it quotes in error messages.
     <- {"cmd": "reconstruct_views", "id", "protocol", "views": {view: path}, "view_arrays"?: {view: .npy path},
         "masks"?: {view: path}, "name"?, "options"?, "output_path"}     a reference sheet (contract.SheetRequest)
     -> {"type": "result", "id", "mesh_path", "meta": {"kind": "sheet", "name", "reference", "views", "warnings",
-        "device", "timings", "info"}}                                   arrays: contract.SHEET_ARRAYS
+        "device", "timings", "info"}}              arrays: contract.SHEET_ARRAYS and the atlas (TEXTURE_ARRAY)
 
 "protocol" is contract.PROTOCOL_VERSION. The client refuses a worker whose ready event names another one, and
 this worker refuses a request that names another one: a worker left running by an older install must not
