@@ -65,6 +65,9 @@ CHART_MIN, CHART_MAX = 4, 16
 CHART_GUTTER = 1
 # Charts are rendered this many faces at a time (bounds the temporary arrays).
 CHART_BATCH = 2048
+# The view choice reads vertex normals averaged over this many rings: a remeshed surface's own normals wobble by
+# several degrees from vertex to vertex, which frays the switch between two views into islands.
+NORMAL_SMOOTHING = 3
 # Smoothing passes over the grown-in colours after they have been grown ring by ring.
 GROW_SMOOTHING = 10
 # A vertex whose view weights add up to at least this is known; the others get grown-in colours.
@@ -130,6 +133,18 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     for k in range(3):
         np.add.at(vn, f[:, k], fn)
     return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-20)
+
+
+def smoothed_normals(vertices: np.ndarray, faces: np.ndarray, passes: int = NORMAL_SMOOTHING) -> np.ndarray:
+    """Vertex normals, each averaged with its neighbours' `passes` times."""
+    n = vertex_normals(vertices, faces)
+    e = _edges(np.asarray(faces, np.int64))
+    for _ in range(passes):
+        total = n.copy()
+        np.add.at(total, e[:, 0], n[e[:, 1]])
+        np.add.at(total, e[:, 1], n[e[:, 0]])
+        n = total / np.maximum(np.linalg.norm(total, axis=1, keepdims=True), 1e-20)
+    return n
 
 
 def _enumerate_texels(px: np.ndarray, py: np.ndarray, shape):
@@ -198,7 +213,7 @@ def _banded(score: np.ndarray, usable: np.ndarray):
 def view_weights(vertices, faces, projections: list, occlusion: bool = True, progress=None) -> np.ndarray:
     """(N, K + 1): each vertex's weight for each view's picture and, last, for the grown-in colours; rows add
     up to 1 (see the module's docstring for the rule)."""
-    normals = vertex_normals(vertices, faces)
+    normals = smoothed_normals(vertices, faces)
     toward = np.array([ROTATIONS[p.name][2] for p in projections], np.float64)
     facing = normals @ toward.T
     seen = np.ones_like(facing, bool)

@@ -30,7 +30,6 @@ main thread. Only the standard library is imported at module level: torch and th
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import math
 import os
@@ -132,10 +131,14 @@ def _dependency_message(missing: list[tuple[str, str]]) -> str:
 
 def _raise_in_thread(thread_id: int, exc_type) -> None:
     """Make `exc_type` be raised in the thread at its next bytecode; None withdraws one not yet raised.
-    CPython's own mechanism (the one KeyboardInterrupt-like timeouts use); numpy and SciPy calls in C finish
-    first, and the longest of those in a sheet job take milliseconds."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
-                                               None if exc_type is None else ctypes.py_object(exc_type))
+    CPython's own mechanism; numpy and SciPy calls in C finish first (the longest in a sheet job take
+    milliseconds). Where it is missing (no ctypes, not CPython) the job stops at its next progress call."""
+    try:
+        import ctypes
+        set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    except (ImportError, AttributeError):
+        return
+    set_async(ctypes.c_ulong(thread_id), None if exc_type is None else ctypes.py_object(exc_type))
 
 
 def _out_of_memory(exc: BaseException) -> bool:
