@@ -6,7 +6,8 @@ depth. The shape is the visual hull of all silhouettes, rounded where the views 
 that no view looks at straight (the horizontal slices of a front + right sheet) is only known to lie in
 the product of its two runs, and the roundest shape in that rectangle that still touches all four sides
 is the inscribed (super)ellipse, so a cylinder seen from front and side comes back a cylinder, not a box.
-Those roundings keep every given silhouette exactly; marching cubes, the fit and the clean-up follow.
+Those roundings keep every given silhouette exactly; marching cubes, the fit and the clean-up follow, and
+the texture (an atlas of the views' own pictures, inference/sheet_texture.py) last.
 
 Frame: the front view's evaluation frame (the back's when there is no front): +x image right, +y image
 up, +z toward the viewer; the front silhouette's box centred on x = y = 0 with its longer side 1."""
