@@ -4,7 +4,6 @@
 describe the views the same way (contract.SheetResult)."""
 from __future__ import annotations
 
-import contextlib
 import os
 
 from .contract import ResultInfo, SheetRequest, SheetResult, SheetViewInfo
@@ -41,28 +40,26 @@ def _sources(request: SheetRequest) -> dict:
 
 
 def warm_up() -> None:
-    """Import everything the sheet reconstruction imports on first use. The worker may interrupt the job at
-    any bytecode (see worker._Server.interruptible); an import cut short there could leave a module lock held
-    for the rest of the worker's life, so none may happen inside."""
-    import skimage.measure      # noqa: F401
-    import skimage.transform    # noqa: F401
+    """Import everything the clean-up imports on first use. The worker may interrupt it at any bytecode (see
+    worker._Server.interruptible); an import cut short there could leave a module lock held for the rest of
+    the worker's life, so none may happen inside."""
+    import scipy.sparse.csgraph  # noqa: F401  (inference.meshes imports it in a function)
 
-    from . import cleanup, meshes, remesh, sheet_texture, sheets, silhouette, template, untangle  # noqa: F401
+    from . import cleanup, meshes, remesh, untangle  # noqa: F401
 
 
-def run_views(message: dict, output_path: str, progress, plain, interruptible=contextlib.nullcontext) -> dict:
+def run_views(message: dict, output_path: str, progress, plain, interruptible=None) -> dict:
     """Reconstruct the request's views, write the arrays to `output_path` (atomically) and return the result
     event's fields (mesh_path, meta). `progress(stage, fraction)` raises Cancelled once the job is cancelled;
-    `interruptible()` is a context manager inside which the caller may stop the reconstruction at once (the
-    remesher and the untangler report no steps of their own: at 20,000 vertices they run for seconds)."""
+    `interruptible()` is a context manager inside which the caller may stop the clean-up at once (its
+    remesher and untangler report no steps of their own: at 20,000 vertices they run for seconds)."""
     from .sheets import reconstruct_views
 
     request = SheetRequest.from_wire(message)
     sources = _sources(request)
     warm_up()
-    with interruptible():
-        rec = reconstruct_views(sources, request.options, masks=request.masks or None, name=request.name,
-                                progress=progress)
+    rec = reconstruct_views(sources, request.options, masks=request.masks or None, name=request.name,
+                            progress=progress, interruptible=interruptible)
     answer = to_result(rec)
     partial = output_path + ".partial.npz"
     answer.save_arrays(partial)

@@ -13,6 +13,7 @@ Frame: the front view's evaluation frame (the back's when there is no front): +x
 up, +z toward the viewer; the front silhouette's box centred on x = y = 0 with its longer side 1."""
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -497,12 +498,14 @@ class _Progress:
 
 
 def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, name: str | None = None,
-                      fit_steps: int | None = None, progress=None) -> SheetReconstruction:
+                      fit_steps: int | None = None, progress=None, interruptible=None) -> SheetReconstruction:
     """One closed, textured mesh from a reference sheet: `views` maps front/back/left/right/top/bottom to a
     picture (path or RGBA/RGB array, rows top-down), at least two of them and one a front or a back; `masks`
     optionally maps view names to user masks. Raises InputError when the views cannot be one object.
     `progress(stage, fraction)` is called between the steps (fraction of the whole job, rising) and may raise
-    inference.errors.Cancelled to stop."""
+    inference.errors.Cancelled to stop. `interruptible()`, a context manager, is entered around the clean-up,
+    whose remesher and untangler report no steps of their own for seconds: inside it the caller may stop the
+    job at any moment (the worker does, see inference/worker.py)."""
     from .meshes import largest_component, orient_outward
     from .template import taubin_smooth
 
@@ -552,8 +555,9 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
         from .cleanup import clean_up
         t = time.perf_counter()
         report("cleanup", 0.0)
-        v, f, cleaned = clean_up(v, f, opts.template_vertices, untangle=opts.untangle, remesh=opts.remesh,
-                                 progress=report)
+        with (interruptible or contextlib.nullcontext)():
+            v, f, cleaned = clean_up(v, f, opts.template_vertices, untangle=opts.untangle, remesh=opts.remesh,
+                                     progress=report)
         info["remeshed"] = cleaned["remeshed"]
         if "self_intersections" in cleaned:
             info["self_intersections"] = cleaned["self_intersections"]

@@ -223,8 +223,9 @@ class _Server:
     @contextlib.contextmanager
     def interruptible(self, job_id):
         """A stretch of the job (main thread) that a cancel stops at once rather than at the next progress
-        call: for engine steps that report none for seconds. Only pure computation may run inside, with every
-        module it needs imported beforehand: the Cancelled can arrive at any bytecode."""
+        call: for engine steps that report none for seconds. Only computation may run inside, with every
+        module it needs imported beforehand: the Cancelled can arrive at any bytecode (a progress event is
+        one write call, so it goes out whole or not at all)."""
         from .errors import Cancelled
         with self._lock:
             if self._stopping or job_id in self._cancelled:
