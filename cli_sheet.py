@@ -1,11 +1,11 @@
 """Headless reference sheets: `blender -b --addons bl_ext.user_default.mesh_from_image -c mesh_from_image
 --front F.png --right R.png [--back B.png] [--left L.png] [--top T.png] [--bottom B.png] -o OUT.glb`.
 
-cli.py hands a command line with a view flag here. The object is built as Build from Sheet builds it (per-vertex
-colours in a Color Attribute material), at the origin with the front silhouette's longer side --size metres,
-exported with Blender's own exporter (glb obj fbx usd ply stl blend; the suffix of -o picks it) and removed
-again. Exit code 0 on success, 1 when the views cannot be one object (the engine's message says why), 2 for a
-wrong command line."""
+cli.py hands a command line with a view flag here. The object is built as Build from Sheet builds it (the views'
+texture atlas on one UV map, the same colours per vertex for PLY; --bake SIZE bakes it into one texture on an
+unwrap), at the origin with the front silhouette's longer side --size metres, exported with Blender's own
+exporter (glb obj fbx usd ply stl blend; the suffix of -o picks it) and removed again. Exit code 0 on
+success, 1 when the views cannot be one object (the engine's message says why), 2 for a wrong command line."""
 from __future__ import annotations
 
 import argparse
@@ -26,14 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     from .scene.export import EXTENSIONS
     parser = argparse.ArgumentParser(
         prog=f"blender -b --addons bl_ext.user_default.{COMMAND} -c {COMMAND}",
-        description="Turn a reference sheet (front, side, back, top views of one object) into one closed mesh "
-                    "with per-vertex colours and export it.")
+        description="Turn a reference sheet (front, side, back, top views of one object) into one closed, "
+                    "textured mesh and export it.")
     group = parser.add_argument_group("views (at least two, one of them front or back)")
     for view in VIEWS:
         group.add_argument(f"--{view}", default=None, metavar="IMAGE", help=f"the {view} view")
     parser.add_argument("-o", "--output", required=True,
                         help=f"output file; its suffix picks the format ({', '.join(sorted(EXTENSIONS.values()))})")
-    contract.add_arguments(parser, ("size", "template_vertices", "device", "remesh"))
+    contract.add_arguments(parser, ("size", "template_vertices", "device", "remesh", "bake_size"))
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed")
@@ -63,6 +63,7 @@ def main(argv: list[str]) -> int:
 
     from .inference import contract
     from .scene import image_source, settings
+    from .scene.bake import BakeError
     from .scene.build import remove_object
     from .scene.export import ExportError, export_object
     from .scene.reconstruction import RunSettings
@@ -92,7 +93,7 @@ def main(argv: list[str]) -> int:
     try:
         run.start()
         answer = run.wait(timeout=args.timeout)
-        built = run.build(context, (0.0, 0.0, 0.0))
+        built = run.build(context, (0.0, 0.0, 0.0), bake_size=args.bake_size)
         written = export_object(built.obj, os.path.dirname(output), name, fmt)
         for warning in answer.warnings:
             print(f"{COMMAND}: warning: {warning}", file=sys.stderr, flush=True)
@@ -100,7 +101,7 @@ def main(argv: list[str]) -> int:
         print(f"{COMMAND}: {' + '.join(views)} -> {written} ({len(built.obj.data.polygons)} faces, "
               f"silhouette IoU {ious})", flush=True)
         return 0
-    except (WorkerError, image_source.SourceError, ExportError, ValueError, OSError, RuntimeError) as exc:
+    except (WorkerError, image_source.SourceError, ExportError, BakeError, ValueError, OSError, RuntimeError) as exc:
         print(f"{COMMAND}: error: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 # The worker's ready event and every request carry this. 2: options are validated (unknown names are
 # refused) and the result carries the picture transform (`ImageFrame`) instead of leaving it to a fit of UVs.
 # 3: the "reconstruct_views" job (reference sheets, `SheetRequest` / `SheetResult`); a worker of 2 would
-# answer it "unknown command", so the client refuses it at start-up instead.
-PROTOCOL_VERSION = 3
+# answer it "unknown command", so the client refuses it at start-up instead. 4: a sheet's answer carries a
+# texture atlas and per-corner UVs (SHEET_ARRAYS, SheetViewInfo.crop/tile) and the job reports progress.
+PROTOCOL_VERSION = 4
 
 DEVICES = ("auto", "cpu", "cuda", "gpu", "mps")
 MODEL_AUTO, MODEL_NONE = "auto", "none"
@@ -740,40 +741,63 @@ class SheetViewInfo:
     `shape` (height, width) pixels (the engine's working copy, same proportions as the file), the frame
     units per pixel along the view's image right and image up, and the result's silhouette IoU there.
     Frame point (x, y) of the reference view lies at pixel (cx + x / scale[0], cy - y / scale[1]), (cx, cy)
-    the box's centre; Blender uses this to line the object up with the reference images."""
+    the box's centre; Blender uses this to line the object up with the reference images. The view's pixels
+    `crop` (x0, y0, x1, y1) lie in the texture atlas at `tile` (x0, y0, x1, y1, atlas pixels, rows top-down)."""
     box: tuple
     shape: tuple
     scale: tuple
     mask_source: str = ""
     silhouette_iou: float | None = None
+    crop: tuple | None = None
+    tile: tuple | None = None
 
     def to_wire(self) -> dict:
-        return {"box": [float(b) for b in self.box], "shape": [int(s) for s in self.shape],
+        wire = {"box": [float(b) for b in self.box], "shape": [int(s) for s in self.shape],
                 "scale": [float(s) for s in self.scale], "mask_source": self.mask_source,
                 "silhouette_iou": None if self.silhouette_iou is None else float(self.silhouette_iou)}
+        for key in ("crop", "tile"):
+            if getattr(self, key) is not None:
+                wire[key] = [int(c) for c in getattr(self, key)]
+        return wire
 
     @classmethod
     def from_wire(cls, message: dict) -> "SheetViewInfo":
         box, shape, scale = (tuple(message[k]) for k in ("box", "shape", "scale"))
         if len(box) != 4 or len(shape) != 2 or len(scale) != 2 or min(shape) <= 0 or min(scale) <= 0:
             raise ValueError(f"Not a view description: {message}.")
+        rectangles = {}
+        for key in ("crop", "tile"):
+            if message.get(key) is not None:
+                r = tuple(int(c) for c in message[key])
+                if len(r) != 4 or r[2] <= r[0] or r[3] <= r[1]:
+                    raise ValueError(f"Not a rectangle: the view's {key} {message[key]}.")
+                rectangles[key] = r
         iou = message.get("silhouette_iou")
         return cls(tuple(float(b) for b in box), tuple(int(s) for s in shape), tuple(float(s) for s in scale),
-                   str(message.get("mask_source") or ""), None if iou is None else float(iou))
+                   str(message.get("mask_source") or ""), None if iou is None else float(iou), **rectangles)
 
 
-SHEET_ARRAYS = {"vertices": ("float32", 3), "faces": ("int32", 3), "vertex_colors": ("uint8", 4)}
+# uvs: one per face corner (faces[i, c] has uvs[3 i + c]), into the texture (TEXTURE_ARRAY, rows top-down).
+SHEET_ARRAYS = {"vertices": ("float32", 3), "faces": ("int32", 3), "vertex_colors": ("uint8", 4),
+                "uvs": ("float32", 2)}
+TEXTURE_ARRAY = "texture"
+# The engine's atlas is at most 4096 pixels on its longer side (inference.sheet_texture.MAX_ATLAS); an answer
+# with more is not from this engine.
+TEXTURE_MAX = 8192
 
 
 @dataclass
 class SheetResult:
     """The worker's answer to "reconstruct_views": a closed triangle mesh in the reference (front, else back)
-    view's evaluation frame with one RGBA colour per vertex, how each view was read, the warnings (shared
-    extents that disagree, a guessed depth...), timings and facts. Arrays in the .npz (SHEET_ARRAYS), the rest
-    in the result event's meta, marked kind "sheet"."""
+    view's evaluation frame with its texture (an atlas of the views' pictures, UVs per face corner) and the
+    same colours per vertex, how each view was read, the warnings (shared extents that disagree, a guessed
+    depth...), timings and facts. Arrays in the .npz (SHEET_ARRAYS and the TEXTURE_ARRAY), the rest in the
+    result event's meta, marked kind "sheet"."""
     vertices: "np.ndarray"        # (N, 3) float32
     faces: "np.ndarray"           # (M, 3) int32
     vertex_colors: "np.ndarray"   # (N, 4) uint8
+    uvs: "np.ndarray"             # (3 M, 2) float32, per face corner, v up
+    texture: "np.ndarray"         # (H, W, 4) uint8 RGBA, rows top-down
     views: dict = field(default_factory=dict)    # view name -> SheetViewInfo
     reference: str = "front"
     name: str = "sheet"
@@ -792,13 +816,22 @@ class SheetResult:
     def save_arrays(self, path: str) -> None:
         import numpy as np
         with open(path, "wb") as f:
-            np.savez(f, **{k: np.asarray(getattr(self, k), dtype=t) for k, (t, _) in SHEET_ARRAYS.items()})
+            np.savez(f, **{k: np.asarray(getattr(self, k), dtype=t) for k, (t, _) in SHEET_ARRAYS.items()},
+                     **{TEXTURE_ARRAY: np.ascontiguousarray(self.texture, dtype=np.uint8)})
 
     @classmethod
     def from_wire(cls, meta: dict, arrays) -> "SheetResult":
+        import numpy as np
         loaded = _load_arrays(arrays, SHEET_ARRAYS)
         if len(loaded["vertex_colors"]) != len(loaded["vertices"]):
             raise ValueError("The worker's vertex colours do not match its vertices.")
+        if len(loaded["uvs"]) != 3 * len(loaded["faces"]) or not np.isfinite(loaded["uvs"]).all():
+            raise ValueError("The worker's UVs do not match its faces (one per face corner).")
+        texture = np.array(arrays[TEXTURE_ARRAY], dtype=np.uint8)
+        if texture.ndim != 3 or texture.shape[2] != 4 or min(texture.shape[:2]) < 1 or \
+                max(texture.shape[:2]) > TEXTURE_MAX:
+            raise ValueError(f"The worker's texture has shape {texture.shape}, not (h, w, 4) within {TEXTURE_MAX}.")
+        loaded["texture"] = texture
         views = {str(k): SheetViewInfo.from_wire(v) for k, v in (meta.get("views") or {}).items()}
         reference = str(meta.get("reference") or "front")
         if reference not in views:
@@ -821,5 +854,6 @@ __all__ = ["PROTOCOL_VERSION", "DEVICES", "DEVICE_ITEMS", "SHAPE_PRIORS", "Optio
            "artist_options_from_args", "blender_property", "blender_toggle", "artist_options_from_properties",
            "device_property", "engine_device", "shape_prior_property", "model_of_shape_prior", "ImageFrame",
            "ResultInfo", "MeshResult", "SHEET_VIEWS", "sheet_problems", "SheetRequest", "SheetViewInfo",
-           "SheetResult", "answer_from_wire", "VERTICES_MIN", "VERTICES_MAX", "STEPS_MIN", "STEPS_MAX", "SIZE_MIN",
-           "FACES_MAX", "FACE_TOLERANCE", "SUBDIVISION_MAX", "BAKE_MIN", "BAKE_MAX", "MAX_ELEVATION"]
+           "SheetResult", "SHEET_ARRAYS", "TEXTURE_ARRAY", "answer_from_wire", "VERTICES_MIN", "VERTICES_MAX",
+           "STEPS_MIN", "STEPS_MAX", "SIZE_MIN", "FACES_MAX", "FACE_TOLERANCE", "SUBDIVISION_MAX", "BAKE_MIN",
+           "BAKE_MAX", "MAX_ELEVATION"]

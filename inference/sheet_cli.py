@@ -1,7 +1,7 @@
 """`python -m inference --front F.png --right R.png [--back B] [--left L] [--top T] [--bottom B] -o OUT.glb`:
-one closed mesh from a reference sheet, with per-vertex colours, in the front (else back) view's evaluation
-frame. Exit code 0 on success, 1 when the views cannot be one object (the message says why), 2 for a wrong
-command line."""
+one closed mesh from a reference sheet in the front (else back) view's evaluation frame: GLB and OBJ (+MTL
++PNG) with its texture atlas, PLY with per-vertex colours. Exit code 0 on success, 1 when the views cannot be
+one object (the message says why), 2 for a wrong command line."""
 from __future__ import annotations
 
 import argparse
@@ -38,8 +38,8 @@ def views_of(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m inference", description="Reconstruct one closed mesh with "
-                                "per-vertex colours from a reference sheet (front, side, back, top views).")
+    p = argparse.ArgumentParser(prog="python -m inference", description="Reconstruct one closed, textured mesh "
+                                "from a reference sheet (front, side, back, top views).")
     add_view_arguments(p)
     p.add_argument("-o", "--output", type=Path, required=True, help="output mesh; its suffix picks the format "
                    f"({', '.join('.' + f for f in FORMATS)})")
@@ -57,8 +57,29 @@ def trimesh_of(result):
     return mesh
 
 
-def export_sheet(result, path: Path) -> Path:
-    """Write OBJ (v x y z r g b), PLY or GLB (COLOR_0) atomically; returns the path."""
+def textured_trimesh(result, material: str):
+    """A trimesh with the answer's texture (contract.SheetResult): a vertex for every distinct (vertex, UV)
+    pair, so vertices are split only where their corners' UVs differ."""
+    import numpy as np
+    import trimesh
+    from PIL import Image
+
+    corners = np.asarray(result.faces, np.int64).reshape(-1)
+    uvs = np.asarray(result.uvs, np.float32).reshape(-1, 2)
+    keys = np.column_stack([corners.astype(np.float64), uvs.astype(np.float64)])
+    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    mesh = trimesh.Trimesh(np.asarray(result.vertices)[corners[first]], inverse.reshape(-1, 3), process=False)
+    picture = Image.fromarray(np.ascontiguousarray(result.texture[:, :, :3]))
+    pbr = trimesh.visual.material.PBRMaterial(name=material, baseColorTexture=picture, metallicFactor=0.0,
+                                              roughnessFactor=0.8, doubleSided=False)
+    mesh.visual = trimesh.visual.TextureVisuals(uv=uvs[first], material=pbr)
+    return mesh
+
+
+def export_sheet(result, path: Path) -> list[Path]:
+    """Write GLB (texture embedded), OBJ (+MTL +PNG beside it, named after the output) or PLY (per-vertex
+    colours: PLY readers disagree on texture coordinates) atomically; returns the files written, the mesh
+    last. `result` is a contract.SheetResult."""
     import trimesh
 
     from .atomic import write_atomic
@@ -66,16 +87,23 @@ def export_sheet(result, path: Path) -> Path:
     if fmt not in FORMATS:
         raise ValueError(f"Unknown mesh format '{fmt}'; choose one of {', '.join(FORMATS)}.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    mesh = trimesh_of(result)
+    if fmt == "ply":
+        write_atomic(path, trimesh.exchange.ply.export_ply(trimesh_of(result), encoding="binary"))
+        return [path]
+    mesh = textured_trimesh(result, f"{path.stem}_material")
     if fmt == "glb":
-        data = trimesh.exchange.gltf.export_glb(trimesh.Scene(mesh))
-    elif fmt == "ply":
-        data = trimesh.exchange.ply.export_ply(mesh, encoding="binary")
-    else:
-        data = trimesh.exchange.obj.export_obj(mesh, include_normals=True, include_color=True,
-                                               include_texture=False).encode()
-    write_atomic(path, data)
-    return path
+        write_atomic(path, trimesh.exchange.gltf.export_glb(trimesh.Scene(mesh)))
+        return [path]
+    text, files = trimesh.exchange.obj.export_obj(mesh, include_normals=True, include_texture=True,
+                                                  return_texture=True, mtl_name=f"{path.stem}.mtl")
+    written = []
+    # Texture and material first, the .obj last: a reader that sees the .obj sees everything it names.
+    for name, blob in files.items():
+        target = path.parent / name
+        write_atomic(target, blob if isinstance(blob, bytes) else blob.encode())
+        written.append(target)
+    write_atomic(path, text.encode())
+    return written + [path]
 
 
 def main(argv: list[str]) -> int:

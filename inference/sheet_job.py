@@ -12,14 +12,18 @@ from .errors import InputError
 
 def to_result(rec, device: str = "cpu") -> SheetResult:
     """contract.SheetResult of an inference.sheets.SheetReconstruction (JSON-safe meta)."""
+    tiles = rec.texture.tiles
     views = {name: SheetViewInfo(box=tuple(float(b) for b in v.box), shape=tuple(int(s) for s in v.mask.shape),
                                  scale=tuple(float(s) for s in v.scale), mask_source=str(v.mask_source),
-                                 silhouette_iou=None if v.silhouette_iou is None else float(v.silhouette_iou))
+                                 silhouette_iou=None if v.silhouette_iou is None else float(v.silhouette_iou),
+                                 crop=tuple(int(c) for c in tiles[name].crop),
+                                 tile=tuple(int(c) for c in tiles[name].place))
              for name, v in rec.views.items()}
     info = dict(rec.info)
     info.setdefault("model", "none")   # the sheet path runs no learned prior
     info["views"] = sorted(rec.views)
-    return SheetResult(vertices=rec.vertices, faces=rec.faces, vertex_colors=rec.vertex_colors, views=views,
+    return SheetResult(vertices=rec.vertices, faces=rec.faces, vertex_colors=rec.vertex_colors,
+                       uvs=rec.texture.uvs.reshape(-1, 2), texture=rec.texture.atlas, views=views,
                        reference=rec.reference, name=rec.name, device=device, warnings=list(rec.warnings),
                        timings={k: float(v) for k, v in rec.timings.items()}, info=ResultInfo.from_wire(info))
 
@@ -35,18 +39,27 @@ def _sources(request: SheetRequest) -> dict:
     return sources
 
 
-def run_views(message: dict, output_path: str, progress, plain) -> dict:
+def warm_up() -> None:
+    """Import everything the clean-up imports on first use. The worker may interrupt it at any bytecode (see
+    worker._Server.interruptible); an import cut short there could leave a module lock held for the rest of
+    the worker's life, so none may happen inside."""
+    import scipy.sparse.csgraph  # noqa: F401  (inference.meshes imports it in a function)
+
+    from . import cleanup, meshes, remesh, untangle  # noqa: F401
+
+
+def run_views(message: dict, output_path: str, progress, plain, interruptible=None) -> dict:
     """Reconstruct the request's views, write the arrays to `output_path` (atomically) and return the result
-    event's fields (mesh_path, meta). `progress(stage, fraction)` raises Cancelled once the job is cancelled:
-    the engine's sheet path reports no steps of its own, so a cancel takes effect when it returns."""
+    event's fields (mesh_path, meta). `progress(stage, fraction)` raises Cancelled once the job is cancelled;
+    `interruptible()` is a context manager inside which the caller may stop the clean-up at once (its
+    remesher and untangler report no steps of their own: at 20,000 vertices they run for seconds)."""
     from .sheets import reconstruct_views
 
     request = SheetRequest.from_wire(message)
-    progress("load", 0.0)
     sources = _sources(request)
-    progress("sheet", 0.05)
-    rec = reconstruct_views(sources, request.options, masks=request.masks or None, name=request.name)
-    progress("finish", 1.0)
+    warm_up()
+    rec = reconstruct_views(sources, request.options, masks=request.masks or None, name=request.name,
+                            progress=progress, interruptible=interruptible)
     answer = to_result(rec)
     partial = output_path + ".partial.npz"
     answer.save_arrays(partial)

@@ -6,12 +6,14 @@ depth. The shape is the visual hull of all silhouettes, rounded where the views 
 that no view looks at straight (the horizontal slices of a front + right sheet) is only known to lie in
 the product of its two runs, and the roundest shape in that rectangle that still touches all four sides
 is the inscribed (super)ellipse, so a cylinder seen from front and side comes back a cylinder, not a box.
-Those roundings keep every given silhouette exactly; marching cubes, the fit and the clean-up follow.
+Those roundings keep every given silhouette exactly; marching cubes, the fit and the clean-up follow, and
+the texture (an atlas of the views' own pictures, inference/sheet_texture.py) last.
 
 Frame: the front view's evaluation frame (the back's when there is no front): +x image right, +y image
 up, +z toward the viewer; the front silhouette's box centred on x = y = 0 with its longer side 1."""
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -23,17 +25,8 @@ from .frame import Frame
 from .image_io import read_mask, read_source
 from .mask import _mask_from_border_colour, bounding_box, has_transparency, object_masks
 from .result import ReconstructionOptions
+from .sheet_texture import ROTATIONS, SheetTexture, ViewProjection, texture_sheet
 
-# Each view's (image right, image up, toward the viewer) in the front frame, as rows: view = R @ front.
-# Blender's numpad views: front along +Y, right along -X, back along -Y, left along +X, top down -Z, bottom up +Z.
-ROTATIONS = {
-    "front": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
-    "back": ((-1, 0, 0), (0, 1, 0), (0, 0, -1)),
-    "right": ((0, 0, -1), (0, 1, 0), (1, 0, 0)),
-    "left": ((0, 0, 1), (0, 1, 0), (-1, 0, 0)),
-    "top": ((1, 0, 0), (0, 0, -1), (0, 1, 0)),
-    "bottom": ((1, 0, 0), (0, 0, 1), (0, -1, 0)),
-}
 VIEWS = tuple(ROTATIONS)
 AXIS_NAMES = ("width", "height", "depth")
 # Shared extents that differ by more than this are worth a warning (drawn sheets are rarely exact)...
@@ -74,13 +67,14 @@ class SheetReconstruction:
     """A closed, manifold triangle mesh in the reference (front or back) view's evaluation frame."""
     vertices: np.ndarray             # (N, 3) float32
     faces: np.ndarray                # (M, 3) int32, counter-clockwise seen from outside
-    vertex_colors: np.ndarray        # (N, 4) uint8 RGBA, from the view that sees each vertex most squarely
+    vertex_colors: np.ndarray        # (N, 4) uint8 RGBA, the texture's blend at each vertex
     views: dict                      # name -> SheetView
     reference: str = "front"
     name: str = "sheet"
     warnings: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    texture: SheetTexture | None = None   # the atlas, per-corner UVs and each view's tile in it
 
 
 # ------------------------------------------------------------------------------------------------ masks
@@ -114,7 +108,7 @@ def view_mask(rgba: np.ndarray, user_mask=None) -> tuple[np.ndarray, str]:
     return filled & ~holes, source
 
 
-def _read_views(views: dict, masks: dict | None):
+def _read_views(views: dict, masks: dict | None, progress=None):
     if not isinstance(views, dict):
         raise InputError("Reference sheet views must be given as a mapping of view name to picture, "
                          f"e.g. {{'front': 'front.png', 'right': 'right.png'}}; got {type(views).__name__}.")
@@ -143,6 +137,8 @@ def _read_views(views: dict, masks: dict | None):
             raise type(exc)(f"The {name} view: {exc}") from None
         images[name] = (rgba, work, stem)
         read[name] = (mask, source)
+        if progress is not None:
+            progress(len(read) / len(views))
     return images, read
 
 
@@ -397,44 +393,14 @@ def _coverage(field3d: np.ndarray, planes: dict) -> dict:
 
 def _view_coordinates(vertices: np.ndarray, view: SheetView) -> np.ndarray:
     """Pixel (x right, y down) of each vertex in the view's working copy."""
-    p = vertices @ np.array(ROTATIONS[view.name], np.float64).T
-    cu, cw = (view.box[0] + view.box[2]) / 2.0, (view.box[1] + view.box[3]) / 2.0
-    return np.stack([cu + p[:, 0] / view.scale[0], cw - p[:, 1] / view.scale[1]], axis=1)
+    return ViewProjection(view.name, view.box, view.scale).pixels(vertices)
 
 
-def _bled(work: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The picture with every pixel outside the silhouette taking its nearest silhouette pixel's colour, so
-    rim vertices never pick up the transparent black (or the backdrop) just outside it."""
-    if mask.all() or not mask.any():
-        return work
-    _, (rows, cols) = ndimage.distance_transform_edt(~mask, return_indices=True)
-    return work[rows, cols]
-
-
-def vertex_colours(vertices, faces, views: dict, images: dict) -> np.ndarray:
-    """Each vertex takes its colour from the view that faces it most squarely (no occlusion test: a vertex
-    in a hollow hidden from that view takes what covers it there)."""
-    from .meshes import face_normals_areas
-
-    fn, area = face_normals_areas(vertices, faces)
-    vn = np.zeros_like(np.asarray(vertices, np.float64))
-    for c in range(3):
-        np.add.at(vn, faces[:, c], fn * area[:, None])
-    names = list(views)
-    toward = np.array([ROTATIONS[n][2] for n in names], np.float64)
-    best = np.argmax(vn @ toward.T, axis=1)
-    out = np.zeros((len(vertices), 4), np.uint8)
-    for i, name in enumerate(names):
-        sel = np.flatnonzero(best == i)
-        if not len(sel):
-            continue
-        work = _bled(images[name][1], views[name].mask)
-        pxy = _view_coordinates(vertices[sel], views[name])
-        coords = [np.clip(pxy[:, 1] - 0.5, 0, work.shape[0] - 1), np.clip(pxy[:, 0] - 0.5, 0, work.shape[1] - 1)]
-        rgb = np.stack([ndimage.map_coordinates(work[:, :, c], coords, order=1) for c in range(3)], axis=1)
-        out[sel, :3] = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-        out[sel, 3] = 255
-    return out
+def sheet_texture(vertices, faces, views: dict, images: dict, progress=None) -> SheetTexture:
+    """The atlas of the views' pictures, the UVs into it and the per-vertex colours (inference.sheet_texture)."""
+    projections = [ViewProjection(v.name, v.box, v.scale) for v in views.values()]
+    return texture_sheet(vertices, faces, projections, {n: images[n][1] for n in views},
+                         {n: v.mask for n, v in views.items()}, progress=progress)
 
 
 def view_silhouette_iou(vertices, faces, view: SheetView, size: int = 256) -> float:
@@ -459,9 +425,10 @@ def _options(options) -> ReconstructionOptions:
     return options
 
 
-def prepare_views(views: dict, masks: dict | None = None):
-    """(images, SheetViews, extents, warnings, reference): every view masked, framed and scaled."""
-    images, read = _read_views(views, masks)
+def prepare_views(views: dict, masks: dict | None = None, progress=None):
+    """(images, SheetViews, extents, warnings, reference): every view masked, framed and scaled;
+    `progress(fraction)` after each view."""
+    images, read = _read_views(views, masks, progress)
     reference = "front" if "front" in images else "back"
     boxes = {n: bounding_box(m) for n, (m, _) in read.items()}
     extents, scales, mismatches = solve_extents(boxes, reference)
@@ -508,21 +475,50 @@ def _resolution_for(field_at, target_vertices: int) -> int:
     return int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) * MARCH_OVERSAMPLING / max(len(v), 1))), 24, 256))
 
 
+class _Progress:
+    """Each stage's own 0..1 onto the whole job, so the caller sees one rising bar (the spans are about the
+    stages' shares of a four-view sheet at the default density here)."""
+    SPAN = {"load": (0.0, 0.1), "shape": (0.1, 0.3), "fit": (0.3, 0.35), "cleanup": (0.35, 0.85),
+            "texture": (0.85, 0.97), "finish": (0.97, 1.0)}
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.last = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.callback is None:
+            return
+        lo, hi = self.SPAN[stage]
+        # max(): a bar must never step back (a stage's end and the next one's start differ by rounding).
+        self.last = max(self.last, round(lo + (hi - lo) * float(np.clip(fraction, 0.0, 1.0)), 6))
+        self.callback(stage, self.last)
+
+    def stage(self, name: str):
+        return lambda fraction: self(name, fraction)
+
+
 def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, name: str | None = None,
-                      fit_steps: int | None = None) -> SheetReconstruction:
-    """One closed mesh from a reference sheet: `views` maps front/back/left/right/top/bottom to a picture
-    (path or RGBA/RGB array, rows top-down), at least two of them and one a front or a back; `masks`
-    optionally maps view names to user masks. Raises InputError when the views cannot be one object."""
+                      fit_steps: int | None = None, progress=None, interruptible=None) -> SheetReconstruction:
+    """One closed, textured mesh from a reference sheet: `views` maps front/back/left/right/top/bottom to a
+    picture (path or RGBA/RGB array, rows top-down), at least two of them and one a front or a back; `masks`
+    optionally maps view names to user masks. Raises InputError when the views cannot be one object.
+    `progress(stage, fraction)` is called between the steps (fraction of the whole job, rising) and may raise
+    inference.errors.Cancelled to stop. `interruptible()`, a context manager, is entered around the clean-up,
+    whose remesher and untangler report no steps of their own for seconds: inside it the caller may stop the
+    job at any moment (the worker does, see inference/worker.py)."""
     from .meshes import largest_component, orient_outward
     from .template import taubin_smooth
 
     opts = _options(options)
+    report = _Progress(progress)
     timings, info = {}, {}
     t = time.perf_counter()
-    images, sheet, extents, warnings, reference = prepare_views(views, masks)
+    report("load", 0.0)
+    images, sheet, extents, warnings, reference = prepare_views(views, masks, progress=report.stage("load"))
     timings["load_mask"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    report("shape", 0.0)
     cache = {}
 
     def field_at(res):
@@ -532,12 +528,15 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
         return cache[res][:2]
 
     resolution = _resolution_for(field_at, opts.template_vertices)
+    report("shape", 0.2)
     field_at(resolution)
     f3, grid, carve_warnings = cache[resolution]
     warnings += carve_warnings
+    report("shape", 0.6)
     v, f = march(f3, grid)
     if len(f) == 0:
         raise InputError("The views leave no shape standing: " + "; ".join(carve_warnings or ["check the views"]))
+    report("shape", 0.8)
     v, f = largest_component(v, f)
     v = taubin_smooth(v, f)
     f = orient_outward(v, f)
@@ -547,6 +546,7 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
     steps = FIT_STEPS if fit_steps is None else fit_steps
     if opts.refine and steps > 0:
         t = time.perf_counter()
+        report("fit", 0.0)
         from .sheets_fit import fit_to_views
         v = fit_to_views(v, f, sheet, steps=int(steps))
         timings["fit"] = time.perf_counter() - t
@@ -554,26 +554,36 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
     if opts.untangle or opts.remesh:
         from .cleanup import clean_up
         t = time.perf_counter()
-        v, f, cleaned = clean_up(v, f, opts.template_vertices, untangle=opts.untangle, remesh=opts.remesh)
+        report("cleanup", 0.0)
+        with (interruptible or contextlib.nullcontext)():
+            v, f, cleaned = clean_up(v, f, opts.template_vertices, untangle=opts.untangle, remesh=opts.remesh,
+                                     progress=report)
         info["remeshed"] = cleaned["remeshed"]
         if "self_intersections" in cleaned:
             info["self_intersections"] = cleaned["self_intersections"]
         timings["cleanup"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    report("texture", 0.0)
     v = np.asarray(v, np.float64)
     v[:, 2] -= 0.5 * (v[:, 2].max() + v[:, 2].min())
-    colours = vertex_colours(v, f, sheet, images)
-    for view in sheet.values():
+    texture = sheet_texture(v, f, sheet, images, progress=report.stage("texture"))
+    info.update({f"texture_{k}": value for k, value in texture.info.items()})
+    timings["texture"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for i, view in enumerate(sheet.values()):
+        report("finish", i / len(sheet))
         view.silhouette_iou = view_silhouette_iou(v, f, view)
     if reference == "back":
         v = v @ np.array(ROTATIONS["back"], np.float64).T
     timings["finish"] = time.perf_counter() - t
     info.update(vertices=int(len(v)), faces=int(len(f)))
     stem = name or images[reference][2]
-    return SheetReconstruction(vertices=v.astype(np.float32), faces=np.asarray(f, np.int32), vertex_colors=colours,
-                               views=sheet, reference=reference, name=stem, warnings=warnings, timings=timings,
-                               info=info)
+    report("finish", 1.0)
+    return SheetReconstruction(vertices=v.astype(np.float32), faces=np.asarray(f, np.int32),
+                               vertex_colors=texture.vertex_colors, views=sheet, reference=reference, name=stem,
+                               warnings=warnings, timings=timings, info=info, texture=texture)
 
 
 __all__ = ["reconstruct_views", "SheetReconstruction", "SheetView", "VIEWS", "ROTATIONS"]

@@ -14,13 +14,13 @@ client sends to a log file it quotes in error messages.
     <- {"cmd": "reconstruct_views", "id", "protocol", "views": {view: path}, "view_arrays"?: {view: .npy path},
         "masks"?: {view: path}, "name"?, "options"?, "output_path"}     a reference sheet (contract.SheetRequest)
     -> {"type": "result", "id", "mesh_path", "meta": {"kind": "sheet", "name", "reference", "views", "warnings",
-        "device", "timings", "info"}}                                   arrays: contract.SHEET_ARRAYS
+        "device", "timings", "info"}}              arrays: contract.SHEET_ARRAYS and the atlas (TEXTURE_ARRAY)
 
 "protocol" is contract.PROTOCOL_VERSION. The client refuses a worker whose ready event names another one, and
 this worker refuses a request that names another one: a worker left running by an older install must not
 misread a newer Blender side's options (or the other way round). Options are contract.ReconstructionOptions'
 wire form, the answer contract.MeshResult's (arrays in the .npz at mesh_path, the rest in meta).
-    <- {"cmd": "cancel", "id"}                 the job stops at its next progress call
+    <- {"cmd": "cancel", "id"}                 the job stops at its next progress call (a sheet job at once)
     <- {"cmd": "shutdown"}                     (or EOF on stdin) stops the running job and exits
 
 stdin is read on a thread so a cancel reaches a running job; jobs run one at a time, in arrival order, on the
@@ -29,6 +29,7 @@ main thread. Only the standard library is imported at module level: torch and th
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -128,6 +129,18 @@ def _dependency_message(missing: list[tuple[str, str]]) -> str:
             f"add-on preferences.")
 
 
+def _raise_in_thread(thread_id: int, exc_type) -> None:
+    """Make `exc_type` be raised in the thread at its next bytecode; None withdraws one not yet raised.
+    CPython's own mechanism; numpy and SciPy calls in C finish first (the longest in a sheet job take
+    milliseconds). Where it is missing (no ctypes, not CPython) the job stops at its next progress call."""
+    try:
+        import ctypes
+        set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    except (ImportError, AttributeError):
+        return
+    set_async(ctypes.c_ulong(thread_id), None if exc_type is None else ctypes.py_object(exc_type))
+
+
 def _out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or \
         "out of memory" in str(exc).lower()
@@ -161,6 +174,8 @@ class _Server:
         self._cancelled: set = set()      # ids cancelled before or while they run
         self._current = None              # id of the running job
         self._stopping = False
+        self._interruptible = None        # id of the job a cancel interrupts at once (see interruptible)
+        self._main_thread = threading.get_ident()
 
     # ---- stdin reader thread -------------------------------------------------------------------------
     def read_requests(self, stream) -> None:
@@ -182,6 +197,8 @@ class _Server:
             elif cmd == "cancel":
                 with self._lock:
                     self._cancelled.add(request.get("id"))
+                    if self._interruptible is not None and self._interruptible == request.get("id"):
+                        self._interrupt_locked()
             elif cmd == "shutdown":
                 break
             else:
@@ -190,11 +207,43 @@ class _Server:
         # Shutdown or EOF (the parent quit): stop the running job at its next progress call, then exit.
         with self._lock:
             self._stopping = True
+            if self._interruptible is not None:
+                self._interrupt_locked()
         self.jobs.put(None)
 
     def _should_stop(self, job_id) -> bool:
         with self._lock:
             return self._stopping or job_id in self._cancelled
+
+    def _interrupt_locked(self) -> None:
+        from .errors import Cancelled
+        _raise_in_thread(self._main_thread, Cancelled)
+        self._interruptible = None      # once is enough
+
+    @contextlib.contextmanager
+    def interruptible(self, job_id):
+        """A stretch of the job (main thread) that a cancel stops at once rather than at the next progress
+        call: for engine steps that report none for seconds. Only computation may run inside, with every
+        module it needs imported beforehand: the Cancelled can arrive at any bytecode (a progress event is
+        one write call, so it goes out whole or not at all)."""
+        from .errors import Cancelled
+        with self._lock:
+            if self._stopping or job_id in self._cancelled:
+                raise Cancelled("Cancelled.")
+            self._interruptible = job_id
+        try:
+            yield
+        finally:
+            # The interrupt may be raised here, before it is withdrawn: the job was cancelled either way, and
+            # the first pass has already dealt with the stretch's own result or exception.
+            while True:
+                try:
+                    with self._lock:
+                        self._interruptible = None
+                        _raise_in_thread(self._main_thread, None)
+                    break
+                except Cancelled:
+                    continue
 
     # ---- main thread ---------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -258,7 +307,8 @@ class _Server:
         if request.get("cmd") == "reconstruct_views":
             from .sheet_job import run_views
             return {"type": "result", "id": job_id,
-                    **run_views(request, output_path, self._progress_reporter(job_id), _plain)}
+                    **run_views(request, output_path, self._progress_reporter(job_id), _plain,
+                                interruptible=lambda: self.interruptible(job_id))}
         if request.get("image_path"):
             source = request["image_path"]
         elif request.get("image_array_path"):

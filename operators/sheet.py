@@ -79,7 +79,7 @@ class MESH_FROM_IMAGE_OT_sheet_from_references(bpy.types.Operator):
 
 
 class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
-    """Build one closed, coloured mesh from the reference sheet's pictures (at least two views, one of them the
+    """Build one closed, textured mesh from the reference sheet's pictures (at least two views, one of them the
     front or the back)"""
     bl_idname = "mesh_from_image.sheet"
     bl_label = "Build from Sheet"
@@ -95,6 +95,10 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
                         description="Place and size the object on the reference image empties the pictures came "
                                     "from (else: at the 3D cursor, Size metres)")
     device: EnumProperty(**contract.device_property())
+    # As Mesh from Image's (contract.ArtistOptions' bake_size and its toggle): changing them on redo reuses the
+    # worker's answer.
+    bake: BoolProperty(**contract.blender_toggle("bake_size"))
+    bake_size: IntProperty(**contract.blender_property("bake_size"))
 
     def invoke(self, context, event):
         try:
@@ -122,6 +126,10 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         layout.prop(self, "template_vertices")
         layout.prop(self, "even_triangles")
         layout.prop(self, "device")
+        layout.prop(self, "bake")
+        row = layout.row()
+        row.active = self.bake
+        row.prop(self, "bake_size")
 
     # -- shared steps -------------------------------------------------------------------------------
     def _new_run(self, context) -> SheetRun:
@@ -138,8 +146,14 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         return SheetRun(sources, run_settings, settings.worker_client(context), name)
 
     def _finish(self, context, run) -> set:
+        from ..scene.bake import BakeError
         empties = slot_empties(sheet_settings(context)) if self.align else {}
-        built = run.build(context, context.scene.cursor.location.copy(), empties)
+        try:
+            built = run.build(context, context.scene.cursor.location.copy(), empties,
+                              bake_size=self.bake_size if self.bake else 0)
+        except BakeError as exc:
+            self.report({'ERROR'}, str(exc))
+            return {'CANCELLED'}
         for warning in run.answer.warnings:
             self.report({'WARNING'}, str(warning))
         where = "lined up with the reference images" if built.aligned else "at the 3D cursor"

@@ -44,7 +44,10 @@ class MESH_FROM_IMAGE_PT_view3d_sheet(bpy.types.Panel):
             sub.active = not options.align or not aligned
             sub.prop(options, "size")
             col.prop(options, "template_vertices")
-        layout.label(text="Colours per vertex; no UV texture yet", icon='INFO')
+            col.prop(options, "bake")
+            sub = col.row()
+            sub.active = options.bake
+            sub.prop(options, "bake_size")
 
 
 classes = (MESH_FROM_IMAGE_PT_view3d_sheet,)

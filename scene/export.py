@@ -271,24 +271,37 @@ class _OwnTextures:
     """Each output's textures under names of its own while it is exported: Blender's OBJ (path_mode COPY) and
     USD exporters copy a texture under the picture's file name, so x/good1.png and y/good1.png exported into
     one folder shared one good1.png. The picture is copied into the staging folder as NAME_texture.EXT and
-    the image points there during the export; the exporter then writes (or keeps) that name."""
+    the image points there during the export; the exporter then writes (or keeps) that name. With
+    `write_packed` (OBJ) a packed image the material shows as its base colour (a reference sheet's atlas, a
+    bake) is written there too: the OBJ exporter names only images that are files."""
 
-    def __init__(self, objects, staging: str, name: str):
+    def __init__(self, objects, staging: str, name: str, write_packed: bool = False):
         self.changed = []
-        images = []
+        images, shown = [], set()
         for obj in objects:
             for material in (m for m in obj.data.materials if m and m.node_tree):
                 for node in material.node_tree.nodes:
                     if node.type == 'TEX_IMAGE' and node.image and node.image not in images:
                         images.append(node.image)
+                    if node.type == 'BSDF_PRINCIPLED' and node.inputs["Base Color"].is_linked:
+                        source = node.inputs["Base Color"].links[0].from_node
+                        if source.type == 'TEX_IMAGE' and source.image is not None:
+                            shown.add(source.image.name)
         for i, image in enumerate(images):
+            suffix = '' if i == 0 else f'_{i + 1}'
             if image.packed_file is not None or image.source != 'FILE':
-                continue   # packed or generated (a bake): written, if at all, under the datablock's name
+                # Generated and not packed: nothing to write. Packed: written, if at all, under the
+                # datablock's name, or here for OBJ.
+                if write_packed and image.packed_file is not None and image.name in shown:
+                    own = os.path.join(staging, f"{name}_texture{suffix}.png")
+                    image.save(filepath=own, save_copy=True)
+                    self.changed.append((image, image.filepath))
+                    image.filepath = own
+                continue
             source = bpy.path.abspath(image.filepath, library=image.library)
             if not os.path.isfile(source):
                 continue
-            own = os.path.join(staging, f"{name}_texture{'' if i == 0 else f'_{i + 1}'}"
-                                        f"{os.path.splitext(source)[1].lower()}")
+            own = os.path.join(staging, f"{name}_texture{suffix}{os.path.splitext(source)[1].lower()}")
             shutil.copyfile(source, own)
             self.changed.append((image, image.filepath))
             image.filepath = own
@@ -384,7 +397,7 @@ def export_files(obj, output_dir: str, name: str, fmt: str) -> list[str]:
         output = _ExporterOutput()
         try:
             if fmt in _TEXTURE_FILES:
-                textures = _OwnTextures(objects, staging, name)
+                textures = _OwnTextures(objects, staging, name, write_packed=fmt == "obj")
             expected = expected_triangles(objects) if fmt in _TRIANGLE_READERS else None
             with output:
                 _write(obj, main_file, fmt)

@@ -1,6 +1,9 @@
 """A reference sheet's answer (contract.SheetResult) as a Blender object: the mesh standing in Blender's
-front view (numpad 1 shows the front), its per-vertex colours in a colour attribute shown by a material's
-Color Attribute node, placed on the reference empties or at the 3D cursor. All or nothing."""
+front view (numpad 1 shows the front), one UV map into the answer's texture atlas (the views' pictures, see
+inference/sheet_texture.py) shown by a material named after the object, the image packed into the .blend,
+and the same colours per vertex in a colour attribute (what Solid mode's Attribute colouring, PLY and STL
+show); placed on the reference empties or at the 3D cursor, optionally baked into one texture on an unwrap
+(Bake Texture, as for one picture). All or nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +11,9 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
+from .build import _Created
 from .material import principled_material
-from .mesh_object import CleanupReport, add_object, to_blender_axes, triangle_mesh
+from .mesh_object import UV_MAP_NAME, CleanupReport, add_object, to_blender_axes, triangle_mesh
 
 COLOR_ATTRIBUTE = "Col"
 # The back reference's frame turned into the front's (a half turn about the up axis).
@@ -30,54 +34,91 @@ def front_frame_vertices(answer) -> np.ndarray:
     return v * _BACK_TO_FRONT if answer.reference == "back" else v
 
 
-def coloured_mesh(name: str, vertices, faces, colors, metres_per_unit: float):
-    """A mesh datablock (Blender axes, `metres_per_unit` metres per frame unit) with a point-domain byte
-    colour attribute, cleaned like the single-picture mesh. Returns (mesh, CleanupReport)."""
+def textured_mesh(name: str, vertices, faces, colors, corner_uvs, metres_per_unit: float):
+    """A mesh datablock (Blender axes, `metres_per_unit` metres per frame unit) with one UV map from the
+    per-corner UVs and a point-domain byte colour attribute, cleaned like the single-picture mesh. Returns
+    (mesh, CleanupReport)."""
     co = to_blender_axes(vertices, metres_per_unit)
     tris = np.ascontiguousarray(np.asarray(faces, np.int32))
     if tris.ndim != 2 or tris.shape[1] != 3 or len(tris) == 0 or tris.min() < 0 or tris.max() >= len(co):
         raise ValueError(f"The worker returned no usable triangles (faces shape {tris.shape}).")
+    uvs = np.ascontiguousarray(np.asarray(corner_uvs, np.float32).reshape(-1, 2))
+    if len(uvs) != tris.size:
+        raise ValueError(f"The worker returned {len(uvs)} UVs for {tris.size} face corners.")
 
-    def add_colours(mesh):
+    def add_layers(mesh):
+        # Loops are the faces' corners in order (triangle_mesh), so the per-corner UVs go on as they are,
+        # before the cleanup, which carries them through its merges.
+        mesh.uv_layers.new(name=UV_MAP_NAME).data.foreach_set("uv", uvs.ravel())
         attribute = mesh.color_attributes.new(COLOR_ATTRIBUTE, 'BYTE_COLOR', 'POINT')
         # Byte colours are stored sRGB; "color_srgb" takes the picture's own (display) values as they are.
-        rgba = np.asarray(colors, np.float32) / 255.0
-        attribute.data.foreach_set("color_srgb", rgba.ravel())
+        attribute.data.foreach_set("color_srgb", (np.asarray(colors, np.float32) / 255.0).ravel())
         mesh.color_attributes.active_color = attribute
         mesh.color_attributes.render_color_index = mesh.color_attributes.active_color_index
 
-    return triangle_mesh(name, co, tris, metres_per_unit, add_colours)
+    return triangle_mesh(name, co, tris, metres_per_unit, add_layers)
 
 
-def vertex_colour_material(name: str) -> bpy.types.Material:
-    """Principled BSDF whose base colour is the mesh's colour attribute (glTF exports it as COLOR_0)."""
+def atlas_image(name: str, rgba) -> bpy.types.Image:
+    """The atlas (uint8 RGBA, rows top-down) as a packed byte image: saved inside the .blend, written out by
+    the exporters (GLB and FBX embed it, OBJ gets NAME_texture.png beside it)."""
+    pixels = np.asarray(rgba, np.uint8)
+    height, width = pixels.shape[:2]
+    image = bpy.data.images.new(name, width, height, alpha=True)
+    try:
+        image.file_format = 'PNG'
+        image.pixels.foreach_set((pixels[::-1].astype(np.float32) / 255.0).ravel())
+        image.pack()
+    except Exception:
+        bpy.data.images.remove(image)
+        raise
+    return image
+
+
+def atlas_material(name: str, image) -> bpy.types.Material:
+    """Principled BSDF whose base colour is the atlas through the UV map (opaque: the atlas has no alpha)."""
     material, bsdf = principled_material(name)
     tree = material.node_tree
-    colour = tree.nodes.new("ShaderNodeVertexColor")
-    colour.location = (-300, 0)
-    colour.layer_name = COLOR_ATTRIBUTE
-    tree.links.new(colour.outputs["Color"], bsdf.inputs["Base Color"])
+    texture = tree.nodes.new("ShaderNodeTexImage")
+    texture.location = (-400, 0)
+    texture.image = image
+    # Tiles and charts sit side by side in the atlas: EXTEND keeps the far edge from wrapping in.
+    texture.extension = 'EXTEND'
+    uv_map = tree.nodes.new("ShaderNodeUVMap")
+    uv_map.location = (-650, -100)
+    uv_map.uv_map = UV_MAP_NAME
+    tree.links.new(uv_map.outputs["UV"], texture.inputs["Vector"])
+    tree.links.new(texture.outputs["Color"], bsdf.inputs["Base Color"])
     return material
 
 
-def build_sheet_object(context, answer, name: str, location, size: float, empties: dict | None = None) -> BuiltSheet:
+def build_sheet_object(context, answer, name: str, location, size: float, empties: dict | None = None,
+                       bake_size: int = 0) -> BuiltSheet:
     """The object for `answer`: lined up with `empties` (view -> image empty) when the reference view's
-    empty is among them, else centred on `location` with the front silhouette's longer side `size` metres."""
+    empty is among them, else centred on `location` with the front silhouette's longer side `size` metres.
+    With `bake_size`, everything is baked into one bake_size x bake_size texture on an unwrap (scene/bake.py),
+    which replaces the atlas and its UV map."""
     from .references import placement
 
     placed = placement(answer, empties or {})
     metres, where = (placed[1], placed[0]) if placed is not None else (float(size), location)
-    mesh, cleanup = coloured_mesh(name, front_frame_vertices(answer), answer.faces, answer.vertex_colors, metres)
-    obj = material = None
+    created = _Created()
+    images_before = set(bpy.data.images)
     try:
-        obj = add_object(context, name, mesh, where)
-        material = vertex_colour_material(name)
-        mesh.materials.append(material)
+        mesh, cleanup = textured_mesh(name, front_frame_vertices(answer), answer.faces, answer.vertex_colors,
+                                      answer.uvs, metres)
+        created.add(bpy.data.meshes, mesh)
+        obj = created.add(bpy.data.objects, add_object(context, name, mesh, where))
+        image = created.add(bpy.data.images, atlas_image(f"{name} texture", answer.texture))
+        mesh.materials.append(created.add(bpy.data.materials, atlas_material(name, image)))
+        if bake_size:
+            from .bake import bake_to_texture
+            created.add(bpy.data.images, bake_to_texture(context, obj, bake_size, name))
+            if image.users == 0:    # the bake shows its own texture now
+                bpy.data.images.remove(image)
     except Exception:
-        if obj is not None:
-            bpy.data.objects.remove(obj)
-        if material is not None:
-            bpy.data.materials.remove(material)
-        bpy.data.meshes.remove(mesh)
+        created.undo()
+        for made in [i for i in bpy.data.images if i not in images_before]:   # a bake that failed half-way
+            bpy.data.images.remove(made)
         raise
     return BuiltSheet(obj, cleanup, placed is not None, metres)

@@ -1,6 +1,8 @@
 """Reference sheets in Blender: image empties facing the front, right and top views, From Reference Images,
-Build from Sheet, cancelling, and the headless `-c mesh_from_image --front ... -o OUT.glb`."""
+Build from Sheet (the atlas on one UV map, Bake Texture), cancelling, and the headless
+`-c mesh_from_image --front ... -o OUT.glb|.obj|.fbx`."""
 import math
+import os
 import sys
 import time
 from importlib import import_module
@@ -124,15 +126,16 @@ def test_from_reference_images_and_build_line_up_with_the_empties(sheet_slots, p
     assert centre[1] == pytest.approx(right_loc[1], abs=0.03 * height)
     # Standing: no rotation, the front view shows the front.
     assert tuple(obj.rotation_euler) == (0.0, 0.0, 0.0)
-    # Colours per vertex, shown by the material's Color Attribute node.
+    # The texture: one UV map into the packed atlas, which the material shows; the same colours per vertex
+    # in a colour attribute (Solid mode, PLY).
+    image = _assert_atlas_material(obj)
+    assert image.name == f"{obj.name} texture" and image.packed_file is not None
+    assert np.abs(_texture_at_uvs(obj, image) * 255 - (200, 120, 60)).max(axis=1).mean() < 10
     attribute = obj.data.color_attributes.active_color
     assert attribute is not None and attribute.domain == 'POINT'
     rgba = np.empty(len(obj.data.vertices) * 4, np.float32)
     attribute.data.foreach_get("color_srgb", rgba)
     assert np.abs(rgba.reshape(-1, 4)[:, :3] * 255 - (200, 120, 60)).max(axis=1).mean() < 10
-    nodes = obj.active_material.node_tree.nodes
-    colour = next(n for n in nodes if n.type == 'VERTEX_COLOR')
-    assert colour.layer_name == attribute.name and colour.outputs["Color"].is_linked
 
     # Without lining up: at the 3D cursor, the front silhouette's longer side `size` metres.
     bpy.context.scene.cursor.location = (-2.0, 1.0, 0.5)
@@ -141,6 +144,152 @@ def test_from_reference_images_and_build_line_up_with_the_empties(sheet_slots, p
     assert np.ptp(loose[:, 2]) == pytest.approx(2.0, rel=0.03)
     np.testing.assert_allclose((loose.min(axis=0) + loose.max(axis=0)) / 2, (-2.0, 1.0, 0.5), atol=0.05)
     bpy.context.scene.cursor.location = (0.0, 0.0, 0.0)
+
+
+def _loop_uvs(mesh, layer=None):
+    uv = np.empty(len(mesh.loops) * 2, np.float32)
+    (layer or mesh.uv_layers[0]).data.foreach_get("uv", uv)
+    return uv.reshape(-1, 2)
+
+
+def _image_pixels(image):
+    width, height = image.size
+    pixels = np.empty(width * height * 4, np.float32)
+    image.pixels.foreach_get(pixels)
+    return pixels.reshape(height, width, 4)       # rows bottom-up, as Blender stores them
+
+
+def _texture_at_uvs(obj, image):
+    """The image's colour (0..1) at every loop's UV."""
+    pixels = _image_pixels(image)
+    height, width = pixels.shape[:2]
+    uv = _loop_uvs(obj.data)
+    cols = np.clip((uv[:, 0] * width).astype(int), 0, width - 1)
+    rows = np.clip((uv[:, 1] * height).astype(int), 0, height - 1)
+    return pixels[rows, cols, :3]
+
+
+def _assert_atlas_material(obj):
+    """One UV map, read by the material's only image, which feeds the base colour; returns the image."""
+    mesh = obj.data
+    assert len(mesh.uv_layers) == 1 and len(mesh.materials) == 1
+    uv = _loop_uvs(mesh)
+    assert uv.min() >= 0 and uv.max() <= 1
+    tree = obj.active_material.node_tree
+    assert obj.active_material.name.startswith(obj.name)
+    textures = [n for n in tree.nodes if n.type == 'TEX_IMAGE']
+    assert len(textures) == 1
+    assert textures[0].inputs["Vector"].links[0].from_node.uv_map == mesh.uv_layers[0].name
+    bsdf = next(n for n in tree.nodes if n.type == 'BSDF_PRINCIPLED')
+    assert bsdf.inputs["Base Color"].links[0].from_node == textures[0]
+    return textures[0].image
+
+
+PAINT = {"front": (230, 30, 30), "right": (30, 200, 40), "top": (40, 60, 220)}
+
+
+@pytest.fixture
+def painted(tmp_path):
+    """The box's views, each its own colour, so what a face shows says which view it came from."""
+    paths = {}
+    for view, (_, _, _, pixels) in EMPTIES.items():
+        rgba = view_picture(SOLID, view, size=pixels, fill=FILL)
+        rgba[rgba[..., 3] > 0, :3] = PAINT[view]
+        paths[view] = tmp_path / f"painted_{view}.png"
+        Image.fromarray(rgba, "RGBA").save(paths[view])
+    return paths
+
+
+def _sides_show_their_views(vertices, faces, colours):
+    """Faces toward +x (glTF/evaluation frame) show the right view, toward +z the front, toward +y the top."""
+    n = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    for axis, view in ((0, "right"), (2, "front"), (1, "top")):
+        side = n[:, axis] > 0.95
+        assert side.sum() > 10, view
+        assert np.median(np.abs(colours[side] - PAINT[view]).max(axis=1)) < 12, view
+
+
+def test_the_sheet_texture_exports_and_bakes(clean_data, painted, tmp_path, capsys):
+    import trimesh
+    bpy = clean_data
+    cli = sys.modules[MODULE].cli
+    before = data_snapshot(bpy)
+    views = ["--front", str(painted["front"]), "--right", str(painted["right"]), "--top", str(painted["top"])]
+    out = tmp_path / "out"
+    assert cli.main([*views, "-o", str(out / "crate.glb"), "--vertices", "800"]) == 0, capsys.readouterr().err
+    mesh = trimesh.load(out / "crate.glb", force="mesh", process=False)
+    assert isinstance(mesh.visual, trimesh.visual.TextureVisuals)
+    assert mesh.visual.material.baseColorTexture is not None
+    colours = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(float)
+    corner_colours = colours[mesh.faces].mean(axis=1)
+    _sides_show_their_views(np.asarray(mesh.vertices, np.float64), mesh.faces, corner_colours)
+    assert load_surface(out / "crate.glb").is_watertight
+
+    # OBJ: the atlas beside the .mtl under the output's name; FBX: embedded.
+    assert cli.main([*views, "-o", str(out / "crate.obj"), "--vertices", "800"]) == 0, capsys.readouterr().err
+    maps = [line.split(None, 1)[1].strip() for line in (out / "crate.mtl").read_text().splitlines()
+            if line.startswith("map_Kd")]
+    assert maps and os.path.basename(maps[0]) == "crate_texture.png" and (out / "crate_texture.png").exists()
+    obj_mesh = trimesh.load(out / "crate.obj", force="mesh", process=False)
+    obj_colours = np.asarray(obj_mesh.visual.to_color().vertex_colors)[:, :3].astype(float)
+    _sides_show_their_views(np.asarray(obj_mesh.vertices, np.float64), obj_mesh.faces,
+                            obj_colours[obj_mesh.faces].mean(axis=1))
+    assert cli.main([*views, "-o", str(out / "crate.fbx"), "--vertices", "800"]) == 0, capsys.readouterr().err
+    assert b"\x89PNG" in (out / "crate.fbx").read_bytes()
+
+    # --bake: one square texture on an unwrap, still the views' colours.
+    assert cli.main([*views, "-o", str(out / "baked.glb"), "--vertices", "800", "--bake", "128"]) == 0, \
+        capsys.readouterr().err
+    baked = trimesh.load(out / "baked.glb", force="mesh", process=False)
+    assert baked.visual.material.baseColorTexture.size == (128, 128)
+    baked_colours = np.asarray(baked.visual.to_color().vertex_colors)[:, :3].astype(float)
+    _sides_show_their_views(np.asarray(baked.vertices, np.float64), baked.faces,
+                            baked_colours[baked.faces].mean(axis=1))
+    assert cli.main([*views, "-o", str(out / "x.glb"), "--bake", "8"]) == 2
+    assert data_snapshot(bpy) == before
+
+
+def test_bake_texture_on_a_sheet_object_leaves_one_image_and_one_uv_map(sheet_slots, painted):
+    bpy = __import__("bpy")
+    sheet = sheet_slots
+    for view, path in painted.items():
+        setattr(sheet, view, bpy.data.images.load(str(path)))
+    before = data_snapshot(bpy)
+    bake = import_module(f"{MODULE}.scene.bake")
+    # A bake that fails half-way (after its unwrap and image) leaves nothing behind.
+    real = bake._bake_emission
+
+    def broken(*args, **kwargs):
+        raise bake.BakeError("Cycles could not bake the texture.")
+    bake._bake_emission = broken
+    try:
+        with pytest.raises(RuntimeError, match="could not bake"):
+            bpy.ops.mesh_from_image.sheet(template_vertices=800, bake=True, bake_size=64)
+    finally:
+        bake._bake_emission = real
+    assert data_snapshot(bpy) == before
+
+    assert bpy.ops.mesh_from_image.sheet(template_vertices=800, bake=True, bake_size=64) == {'FINISHED'}
+    obj = bpy.context.active_object
+    image = _assert_atlas_material(obj)
+    assert tuple(image.size) == (64, 64) and image.name == f"{obj.name} baked"
+    assert not any(i.name == f"{obj.name} texture" for i in bpy.data.images), "the atlas the bake replaced"
+    _assert_closed(obj)
+    # Bake Texture on an object already built (the atlas shown): the same one image, one UV map afterwards.
+    assert bpy.ops.mesh_from_image.sheet(template_vertices=800) == {'FINISHED'}
+    plain = bpy.context.active_object
+    atlas = _assert_atlas_material(plain)
+    baked = bake.bake_to_texture(bpy.context, plain, 64, plain.name)
+    assert _assert_atlas_material(plain) == baked and atlas.users == 0
+    co = _world_points(plain) - np.array(plain.location)
+    # Faces toward +X (Blender: the right view looks along -X) hold the right view's green in the bake.
+    loops = np.empty(len(plain.data.loops), np.int32)
+    plain.data.loops.foreach_get("vertex_index", loops)
+    colours = _texture_at_uvs(plain, baked) * 255
+    right_side = co[loops, 0] > 0.98 * co[:, 0].max()
+    assert right_side.sum() > 10
+    assert np.median(np.abs(colours[right_side] - PAINT["right"]).max(axis=1)) < 12
 
 
 def test_one_slot_is_refused_and_cancel_leaves_the_scene_untouched(sheet_slots, pictures):
@@ -180,25 +329,7 @@ def test_one_slot_is_refused_and_cancel_leaves_the_scene_untouched(sheet_slots, 
     assert data_snapshot(bpy) == before
 
 
-def _glb_colours(path):
-    """COLOR_0 of the GLB's first primitive as sRGB floats (glTF stores vertex colours linear)."""
-    import json
-    import struct
-    data = Path(path).read_bytes()
-    json_len = struct.unpack("<I", data[12:16])[0]
-    gltf = json.loads(data[20:20 + json_len])
-    binary = data[20 + json_len + 8:]
-    accessor = gltf["accessors"][gltf["meshes"][0]["primitives"][0]["attributes"]["COLOR_0"]]
-    view = gltf["bufferViews"][accessor["bufferView"]]
-    dtype, scale = {5126: ("<f4", 1.0), 5123: ("<u2", 65535.0), 5121: ("u1", 255.0)}[accessor["componentType"]]
-    width = {"VEC3": 3, "VEC4": 4}[accessor["type"]]
-    start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
-    linear = np.frombuffer(binary, dtype, accessor["count"] * width, start).reshape(-1, width) / scale
-    rgb = np.clip(linear[:, :3], 0, 1)
-    return np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * rgb ** (1 / 2.4) - 0.055)
-
-
-def test_headless_sheet_writes_a_closed_coloured_glb(clean_data, pictures, tmp_path, capsys):
+def test_headless_sheet_writes_a_closed_textured_glb(clean_data, pictures, tmp_path, capsys):
     import trimesh
     bpy = clean_data
     cli = sys.modules[MODULE].cli
@@ -212,9 +343,11 @@ def test_headless_sheet_writes_a_closed_coloured_glb(clean_data, pictures, tmp_p
     assert surface.is_watertight
     # glTF is +Y up: the box stands 2 m tall (its front silhouette's longer side), 1.5 wide, 1 deep.
     assert surface.extents == pytest.approx([1.5, 2.0, 1.0], rel=0.04)
-    colours = _glb_colours(out)
+    # The texture where the UVs point is the pictures' colour.
+    mesh = trimesh.load(out, force="mesh", process=False)
+    colours = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(int)
     assert len(colours) > 100
-    assert np.abs(colours[:, :3] * 255 - (200, 120, 60)).max(axis=1).mean() < 12
+    assert np.abs(colours - (200, 120, 60)).max(axis=1).mean() < 12
 
     code = cli.main(["--front", str(pictures["front"]), "-o", str(tmp_path / "one.glb")])
     assert code == 1 and "at least two views" in capsys.readouterr().err

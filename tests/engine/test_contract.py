@@ -352,3 +352,31 @@ def test_the_readme_artist_table_names_every_flag_and_blender_option():
         assert any(f"**{label}**" in first for label in labels), f"README's artist table does not name {labels}"
     hard_edges = next(row for row in rows if "**Hard Edges**" in row)
     assert f"default {math.degrees(contract.default('sharp_angle')):.0f}°" in hard_edges
+
+
+def test_sheet_result_round_trip_carries_the_atlas_uvs_and_tiles(tmp_path):
+    from inference.contract import SheetResult, SheetViewInfo
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float32)
+    faces = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]], np.int32)
+    uvs = np.random.default_rng(0).random((12, 2)).astype(np.float32)
+    atlas = np.random.default_rng(1).integers(0, 256, (30, 40, 4)).astype(np.uint8)
+    views = {"front": SheetViewInfo((10, 12, 50, 60), (64, 64), (0.02, 0.02), "alpha", 0.97, (4, 6, 56, 66),
+                                    (2, 2, 54, 62)),
+             "right": SheetViewInfo((8, 12, 40, 60), (64, 64), (0.02, 0.02), "alpha", 0.96)}
+    answer = SheetResult(vertices, faces, np.full((4, 4), 200, np.uint8), uvs, atlas, views=views, name="s")
+    path = tmp_path / "sheet.npz"
+    answer.save_arrays(str(path))
+    meta = json.loads(json.dumps(answer.meta_to_wire()))
+    with np.load(path) as arrays:
+        back = contract.answer_from_wire(meta, arrays)
+        np.testing.assert_array_equal(back.texture, atlas)
+        np.testing.assert_array_equal(back.uvs, uvs)
+        assert back.views == views and back.views["front"].tile == (2, 2, 54, 62) and back.views["right"].tile is None
+        loaded = {k: arrays[k] for k in arrays.files}
+    for key, bad, said in (("uvs", uvs[:-3], "one per face corner"), ("texture", atlas[..., :3], "not \\(h, w, 4\\)")):
+        with pytest.raises(ValueError, match=said):
+            SheetResult.from_wire(meta, dict(loaded, **{key: bad}))
+    wrong = json.loads(json.dumps(meta))
+    wrong["views"]["front"]["tile"] = [5, 5, 5, 9]
+    with pytest.raises(ValueError, match="Not a rectangle"):
+        SheetResult.from_wire(wrong, loaded)

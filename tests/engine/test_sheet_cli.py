@@ -1,4 +1,5 @@
-"""`python -m inference --front F --right R [--top T] -o OUT`: a reference sheet into one coloured mesh file."""
+"""`python -m inference --front F --right R [--top T] -o OUT`: a reference sheet into one mesh file, textured
+(GLB, OBJ) or with per-vertex colours (PLY)."""
 import json
 import subprocess
 import sys
@@ -36,15 +37,23 @@ def test_sheet_writes_a_closed_coloured_cylinder(views, tmp_path, fmt):
             "--vertices", "800", "--report", tmp_path / "r.json")
     assert p.returncode == 0, p.stderr
     assert "silhouette IoU" in p.stdout
-    mesh = trimesh.load(out, force="mesh", process=fmt != "obj")
-    if fmt == "obj":
-        mesh.merge_vertices()
+    mesh = trimesh.load(out, force="mesh", process=False)
+    if fmt == "ply":
+        colours = np.asarray(mesh.visual.vertex_colors)[:, :3].astype(int)
+    else:
+        # The texture, read where each vertex's UV points: vertices split only along UV seams.
+        assert isinstance(mesh.visual, trimesh.visual.TextureVisuals)
+        image = mesh.visual.material.baseColorTexture if fmt == "glb" else mesh.visual.material.image
+        assert image is not None and max(image.size) <= 4096
+        colours = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(int)
+        if fmt == "obj":
+            assert sorted(f.name for f in tmp_path.iterdir()) == ["cyl.mtl", "cyl.obj", "cyl_material.png", "r.json"]
+    mesh.merge_vertices(merge_tex=True, merge_norm=True)
     assert mesh.is_watertight and len(mesh.faces) > 500
     # The front silhouette's longer side (the height) is 1; the cylinder is as deep as it is wide.
     ext = mesh.extents
     assert ext[1] == pytest.approx(1.0, abs=0.03) and ext[0] == pytest.approx(ext[2], abs=0.03)
     assert abs(mesh.volume / np.prod(ext) - np.pi / 4) < 0.05      # round, not the box of a voxel hull
-    colours = np.asarray(mesh.visual.vertex_colors)[:, :3].astype(int)
     assert np.abs(colours - (200, 120, 60)).max(axis=1).mean() < 10
     report = json.loads((tmp_path / "r.json").read_text())["sheet"]
     assert report["status"] == "ok" and min(report["silhouette_iou"].values()) > 0.95

@@ -1,5 +1,6 @@
-"""The "reconstruct_views" job through a real worker process: a reference sheet in, a closed coloured mesh out."""
+"""The "reconstruct_views" job through a real worker process: a reference sheet in, a closed textured mesh out."""
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,18 @@ def test_sheet_job_answers_a_closed_coloured_mesh_with_its_views(client, sheet_f
     v, f, c = result.vertices, result.faces, result.vertex_colors
     assert v.dtype == np.float32 and f.dtype == np.int32 and c.dtype == np.uint8
     assert c.shape == (len(v), 4) and len(v) > 100
+    # The texture: an atlas holding every view's tile, one UV per face corner, each inside the atlas, and the
+    # picture's colour wherever they point.
+    atlas, uvs = result.texture, result.uvs
+    assert atlas.dtype == np.uint8 and atlas.ndim == 3 and atlas.shape[2] == 4 and max(atlas.shape) <= 4096
+    assert uvs.shape == (3 * len(f), 2) and (uvs >= 0).all() and (uvs <= 1).all()
+    h, w = atlas.shape[:2]
+    rows = np.clip(((1 - uvs[:, 1]) * h).astype(int), 0, h - 1)
+    cols = np.clip((uvs[:, 0] * w).astype(int), 0, w - 1)
+    assert np.abs(atlas[rows, cols, :3].astype(int) - (200, 120, 60)).max(axis=1).mean() < 10
+    for view in result.views.values():
+        x0, y0, x1, y1 = view.tile
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h and view.crop[2] - view.crop[0] == x1 - x0
     assert np.all(_edge_use_counts(f) == 2), "closed: every edge borders two faces"
     # The synthetic pictures are (200, 120, 60) where the object is: the colours come from the views, and the
     # rim does not take the transparent black beside the silhouette.
@@ -84,6 +97,32 @@ def test_a_blank_view_is_refused_by_the_engine_with_its_name(client, sheet_files
     with pytest.raises(WorkerError) as caught:
         job.wait(120)
     assert caught.value.kind == "input" and "right" in str(caught.value)
+
+
+def test_a_sheet_job_reports_progress_and_a_cancel_stops_it_within_a_second(client, sheet_files):
+    # 20,000 vertices: the remesher, which reports no steps of its own, runs for about 4 s here. The clean-up
+    # reports its middle (0.5 of the whole job) as the remesher starts.
+    job = client.submit_views(sheet_files, options={"template_vertices": 20000, "device": "cpu"})
+    events, deadline = [], time.monotonic() + 120
+    while not any(e["stage"] == "cleanup" and e["fraction"] >= 0.5 for e in events):
+        assert not job.done and time.monotonic() < deadline, f"no clean-up midway in {events}"
+        events += job.poll()
+        time.sleep(0.01)
+    time.sleep(0.2)
+    start = time.monotonic()
+    job.cancel()
+    with pytest.raises(WorkerError) as caught:
+        job.wait(60)
+    took = time.monotonic() - start
+    assert caught.value.kind == "cancelled" and took < 1.0, f"the cancel took {took:.2f} s"
+    stages = [e["stage"] for e in events]
+    assert stages[0] == "load" and "shape" in stages
+    fractions = [e["fraction"] for e in events]
+    assert np.all(np.diff(fractions) >= 0) and 0.5 <= fractions[-1] < 0.85
+    # The worker is not left broken by the interruption: the next job runs to the end, with progress.
+    job = client.submit_views(sheet_files, options=OPTIONS)
+    assert job.wait(180).faces.size > 0
+    assert [e["stage"] for e in job.poll()][-1] == "finish"
 
 
 def test_a_cancelled_sheet_job_answers_cancelled_and_the_worker_serves_on(client, sheet_files):
