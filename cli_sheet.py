@@ -33,7 +33,10 @@ def _parser() -> argparse.ArgumentParser:
         group.add_argument(f"--{view}", default=None, metavar="IMAGE", help=f"the {view} view")
     parser.add_argument("-o", "--output", required=True,
                         help=f"output file; its suffix picks the format ({', '.join(sorted(EXTENSIONS.values()))})")
-    contract.add_arguments(parser, ("size", "template_vertices", "device", "remesh", "bake_size"))
+    contract.add_arguments(parser, ("size", "template_vertices", "device", "remesh"))
+    from .scene.sheet_build import SHEET_ARTIST_OPTIONS   # --faces, --subdivision, --sharp-angle, --bake, --upright
+    # --quads too, so that asking for it is answered with why a sheet cannot have it yet, not "unrecognized".
+    contract.add_arguments(parser.add_argument_group("artist options"), SHEET_ARTIST_OPTIONS + ("quads",))
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed")
@@ -62,12 +65,18 @@ def main(argv: list[str]) -> int:
     import bpy
 
     from .inference import contract
+    from .scene.sheet_build import sheet_artist_problem
+    artist = contract.artist_options_from_args(args)
+    if sheet_artist_problem(artist):
+        print(f"{COMMAND}: error: {sheet_artist_problem(artist)}", file=sys.stderr, flush=True)
+        return 2
     from .scene import image_source, settings
     from .scene.bake import BakeError
     from .scene.build import remove_object
     from .scene.export import ExportError, export_object
     from .scene.reconstruction import RunSettings
     from .scene.sheet_run import SheetRun
+    from .scene.topology import TopologyError
     from .worker.client import WorkerError
 
     views = {v: getattr(args, v) for v in VIEWS if getattr(args, v)}
@@ -93,7 +102,7 @@ def main(argv: list[str]) -> int:
     try:
         run.start()
         answer = run.wait(timeout=args.timeout)
-        built = run.build(context, (0.0, 0.0, 0.0), bake_size=args.bake_size)
+        built = run.build(context, (0.0, 0.0, 0.0), artist=artist)
         written = export_object(built.obj, os.path.dirname(output), name, fmt)
         for warning in answer.warnings:
             print(f"{COMMAND}: warning: {warning}", file=sys.stderr, flush=True)
@@ -101,7 +110,8 @@ def main(argv: list[str]) -> int:
         print(f"{COMMAND}: {' + '.join(views)} -> {written} ({len(built.obj.data.polygons)} faces, "
               f"silhouette IoU {ious})", flush=True)
         return 0
-    except (WorkerError, image_source.SourceError, ExportError, BakeError, ValueError, OSError, RuntimeError) as exc:
+    except (WorkerError, image_source.SourceError, ExportError, BakeError, TopologyError, ValueError, OSError,
+            RuntimeError) as exc:
         print(f"{COMMAND}: error: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:

@@ -95,10 +95,14 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
                         description="Place and size the object on the reference image empties the pictures came "
                                     "from (else: at the 3D cursor, Size metres)")
     device: EnumProperty(**contract.device_property())
-    # As Mesh from Image's (contract.ArtistOptions' bake_size and its toggle): changing them on redo reuses the
-    # worker's answer.
+    # The artist options a sheet takes (scene/sheet_build.SHEET_ARTIST_OPTIONS), as Mesh from Image's
+    # (contract.ArtistOptions' fields and the bake toggle): changing them on redo reuses the worker's answer.
+    target_faces: IntProperty(**contract.blender_property("target_faces"))
+    subdivision: IntProperty(**contract.blender_property("subdivision"))
+    sharp_angle: FloatProperty(**contract.blender_property("sharp_angle"))
     bake: BoolProperty(**contract.blender_toggle("bake_size"))
     bake_size: IntProperty(**contract.blender_property("bake_size"))
+    upright: BoolProperty(**contract.blender_property("upright"))
 
     def invoke(self, context, event):
         try:
@@ -126,10 +130,19 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         layout.prop(self, "template_vertices")
         layout.prop(self, "even_triangles")
         layout.prop(self, "device")
+        layout.prop(self, "target_faces")
+        layout.prop(self, "subdivision")
+        layout.prop(self, "sharp_angle")
         layout.prop(self, "bake")
         row = layout.row()
         row.active = self.bake
         row.prop(self, "bake_size")
+        layout.prop(self, "upright")
+
+    def artist_options(self) -> contract.ArtistOptions:
+        return contract.ArtistOptions(target_faces=self.target_faces, subdivision=self.subdivision,
+                                      sharp_angle=self.sharp_angle, bake_size=self.bake_size if self.bake else 0,
+                                      upright=self.upright)
 
     # -- shared steps -------------------------------------------------------------------------------
     def _new_run(self, context) -> SheetRun:
@@ -147,11 +160,11 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
 
     def _finish(self, context, run) -> set:
         from ..scene.bake import BakeError
+        from ..scene.topology import TopologyError
         empties = slot_empties(sheet_settings(context)) if self.align else {}
         try:
-            built = run.build(context, context.scene.cursor.location.copy(), empties,
-                              bake_size=self.bake_size if self.bake else 0)
-        except BakeError as exc:
+            built = run.build(context, context.scene.cursor.location.copy(), empties, artist=self.artist_options())
+        except (BakeError, TopologyError) as exc:
             self.report({'ERROR'}, str(exc))
             return {'CANCELLED'}
         for warning in run.answer.warnings:

@@ -44,10 +44,13 @@ class MESH_FROM_IMAGE_PT_view3d_sheet(bpy.types.Panel):
             sub.active = not options.align or not aligned
             sub.prop(options, "size")
             col.prop(options, "template_vertices")
+            col.prop(options, "target_faces")
+            col.prop(options, "subdivision")
             col.prop(options, "bake")
             sub = col.row()
             sub.active = options.bake
             sub.prop(options, "bake_size")
+            col.prop(options, "upright")
 
 
 classes = (MESH_FROM_IMAGE_PT_view3d_sheet,)

@@ -92,12 +92,38 @@ def atlas_material(name: str, image) -> bpy.types.Material:
     return material
 
 
+# The artist options a sheet takes. Quads would need the atlas UVs made again for QuadriFlow's new faces (not
+# done yet); Fill Sides is what the sheet's texture always does for faces no view sees; a reference camera and
+# one object per part belong to a single picture.
+SHEET_ARTIST_OPTIONS = ("target_faces", "subdivision", "sharp_angle", "bake_size", "upright")
+
+
+def sheet_artist_problem(options) -> str | None:
+    """Why `options` (contract.ArtistOptions) cannot be applied to a reference sheet, or None."""
+    if options.quads:
+        return ("Quads are not available for reference sheets yet (the atlas texture would need new UVs); "
+                "use Faces to reach a face count, which keeps the texture.")
+    if options.upright and options.elevation:
+        return "A reference sheet's views have no camera elevation; Stand Upright takes no angle for a sheet."
+    return None
+
+
 def build_sheet_object(context, answer, name: str, location, size: float, empties: dict | None = None,
-                       bake_size: int = 0) -> BuiltSheet:
+                       bake_size: int = 0, artist=None) -> BuiltSheet:
     """The object for `answer`: lined up with `empties` (view -> image empty) when the reference view's
     empty is among them, else centred on `location` with the front silhouette's longer side `size` metres.
     With `bake_size`, everything is baked into one bake_size x bake_size texture on an unwrap (scene/bake.py),
-    which replaces the atlas and its UV map."""
+    which replaces the atlas and its UV map. `artist` (contract.ArtistOptions; SHEET_ARTIST_OPTIONS apply):
+    Faces decimates (UVs kept), Hard Edges and Subdivision as for one picture, its bake size when given,
+    Stand Upright puts the origin at the bottom centre (on `location` unless lined up with the references)."""
+    from ..inference.contract import ArtistOptions
+    from .topology import TopologyError, apply_topology
+
+    artist = artist or ArtistOptions()
+    problem = sheet_artist_problem(artist)
+    if problem is not None:
+        raise TopologyError(problem)
+    bake_size = bake_size or artist.bake_size
     from .references import placement
 
     placed = placement(answer, empties or {})
@@ -111,14 +137,33 @@ def build_sheet_object(context, answer, name: str, location, size: float, emptie
         obj = created.add(bpy.data.objects, add_object(context, name, mesh, where))
         image = created.add(bpy.data.images, atlas_image(f"{name} texture", answer.texture))
         mesh.materials.append(created.add(bpy.data.materials, atlas_material(name, image)))
+        # No picture map: it is only for the quad remesher's front-projection UVs, refused above.
+        cleanup = apply_topology(obj, artist, None, metres) or cleanup
         if bake_size:
             from .bake import bake_to_texture
             created.add(bpy.data.images, bake_to_texture(context, obj, bake_size, name))
             if image.users == 0:    # the bake shows its own texture now
                 bpy.data.images.remove(image)
+        if artist.upright:
+            _origin_at_bottom_centre(obj, keep_in_place=placed is not None, location=where)
     except Exception:
         created.undo()
         for made in [i for i in bpy.data.images if i not in images_before]:   # a bake that failed half-way
             bpy.data.images.remove(made)
         raise
     return BuiltSheet(obj, cleanup, placed is not None, metres)
+
+
+def _origin_at_bottom_centre(obj, keep_in_place: bool, location) -> None:
+    """The sheet stands as its front view shows it (no camera elevation to undo): only the origin moves to the
+    bottom centre. Lined up with the reference empties, the mesh stays where they put it; else the bottom
+    centre stands on `location`."""
+    from mathutils import Vector
+
+    from .placement import stand_upright
+    basis = obj.matrix_basis.copy()   # matrix_world is stale until the depsgraph next updates
+    moved = stand_upright(obj, 0.0)
+    if keep_in_place:
+        obj.matrix_basis = basis @ moved.inverted()
+    else:
+        obj.location = Vector(location)

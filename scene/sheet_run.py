@@ -52,10 +52,10 @@ class SheetRun(WorkerRun):
         return (f"sheet: {stage}", fraction)
 
     # -- scene -----------------------------------------------------------------------------------
-    def build(self, context, location, empties: dict | None = None, bake_size: int = 0):
+    def build(self, context, location, empties: dict | None = None, bake_size: int = 0, artist=None):
         from .sheet_build import build_sheet_object
         return build_sheet_object(context, self.result(), self.name, location, self.settings.size, empties,
-                                  bake_size=bake_size)
+                                  bake_size=bake_size, artist=artist)
 
     def _keep(self, answer) -> None:
         global _last_answer

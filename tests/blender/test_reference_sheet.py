@@ -137,13 +137,56 @@ def test_from_reference_images_and_build_line_up_with_the_empties(sheet_slots, p
     attribute.data.foreach_get("color_srgb", rgba)
     assert np.abs(rgba.reshape(-1, 4)[:, :3] * 255 - (200, 120, 60)).max(axis=1).mean() < 10
 
-    # Without lining up: at the 3D cursor, the front silhouette's longer side `size` metres.
+    # Stand Upright (on by default in Blender): lined up, the mesh stays where the empties put it and only the
+    # origin moves, to the bottom centre.
+    origin = np.array(obj.location)
+    np.testing.assert_allclose(origin, (centre[0], centre[1], low[2]), atol=1e-4)
+
+    # Without lining up: at the 3D cursor, the front silhouette's longer side `size` metres, standing on it
+    # (Stand Upright) or centred on it.
     bpy.context.scene.cursor.location = (-2.0, 1.0, 0.5)
     assert bpy.ops.mesh_from_image.sheet(template_vertices=800, align=False, size=2.0) == {'FINISHED'}
     loose = _world_points(bpy.context.active_object)
     assert np.ptp(loose[:, 2]) == pytest.approx(2.0, rel=0.03)
+    low, high = loose.min(axis=0), loose.max(axis=0)
+    np.testing.assert_allclose(((low + high) / 2)[:2], (-2.0, 1.0), atol=0.05)
+    assert low[2] == pytest.approx(0.5, abs=1e-4)
+    assert bpy.ops.mesh_from_image.sheet(template_vertices=800, align=False, size=2.0, upright=False) == {'FINISHED'}
+    loose = _world_points(bpy.context.active_object)
     np.testing.assert_allclose((loose.min(axis=0) + loose.max(axis=0)) / 2, (-2.0, 1.0, 0.5), atol=0.05)
     bpy.context.scene.cursor.location = (0.0, 0.0, 0.0)
+
+
+def test_faces_subdivision_and_hard_edges_apply_to_a_sheet_and_quads_are_refused(sheet_slots, painted, tmp_path,
+                                                                               capsys):
+    bpy = sheet_slots.id_data and __import__("bpy")
+    for view in ("front", "right", "top"):
+        setattr(sheet_slots, view, bpy.data.images.load(str(painted[view])))
+    assert bpy.ops.mesh_from_image.sheet(template_vertices=1500, target_faces=600, subdivision=1,
+                                         align=False) == {'FINISHED'}
+    obj = bpy.context.active_object
+    assert abs(len(obj.data.polygons) - 600) <= 60
+    _assert_closed(obj)
+    image = _assert_atlas_material(obj)   # decimation keeps the atlas UVs: each side still shows its view
+    colours = _texture_at_uvs(obj, image) * 255
+    assert np.abs(colours - np.array(PAINT["front"])).max(axis=1).min() < 20
+    assert [m.type for m in obj.modifiers] == ['SUBSURF'] and obj.modifiers[0].levels == 1
+    assert all(p.use_smooth for p in obj.data.polygons)
+    assert obj.data.attributes.get("sharp_edge") is not None   # a box keeps its hard edges
+
+    cli = sys.modules[MODULE].cli
+    views = ["--front", str(painted["front"]), "--right", str(painted["right"])]
+    assert cli.main([*views, "-o", str(tmp_path / "q.glb"), "--quads"]) == 2
+    assert "Quads are not available for reference sheets" in capsys.readouterr().err
+    assert cli.main([*views, "-o", str(tmp_path / "u.glb"), "--upright", "20"]) == 2
+    assert "no camera elevation" in capsys.readouterr().err
+    assert cli.main([*views, "-o", str(tmp_path / "f.glb"), "--vertices", "1200", "--faces", "500",
+                     "--upright"]) == 0, capsys.readouterr().err
+    import trimesh
+    mesh = trimesh.load(tmp_path / "f.glb", force="mesh", process=True)
+    assert abs(len(mesh.faces) - 500) <= 50
+    assert mesh.bounds[0][1] == pytest.approx(0.0, abs=1e-3)   # glTF +Y up: standing on the ground
+    assert not (tmp_path / "q.glb").exists() and not (tmp_path / "u.glb").exists()
 
 
 def _loop_uvs(mesh, layer=None):
