@@ -111,7 +111,7 @@ def test_damaged_weights_fall_back_with_a_message(tmp_path, how, monkeypatch, ca
     assert "could not write" not in err
     assert "Fell back to the training-free reconstruction" in err, err
     entry = json.loads((tmp_path / "r.json").read_text())["inputs"][0]
-    assert entry["status"] == "ok" and entry["model"] == "none" and "Fell back" in entry["warning"]
+    assert entry["status"] == "done" and entry["model"] == "none" and "Fell back" in entry["warning"]
 
 
 def test_a_one_pixel_wide_object_says_too_thin_not_mask_empty(tmp_path):   # ("The mask is empty")
