@@ -35,13 +35,20 @@ def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarr
     a, b = v[edges[:, 0]], v[edges[:, 1]]
     mid, half = 0.5 * (a + b), 0.5 * np.linalg.norm(b - a, axis=1)
     ei, fi = _candidate_pairs(mid, half, centres, radius)
-    lo, hi = corners.min(axis=1), corners.max(axis=1)
-    elo, ehi = np.minimum(a, b), np.maximum(a, b)
-    keep = (elo[ei] <= hi[fi]).all(axis=1) & (ehi[ei] >= lo[fi]).all(axis=1)
-    ei, fi = ei[keep], fi[keep]
-    tri = f[fi]
-    touches = (tri == edges[ei, 0:1]).any(axis=1) | (tri == edges[ei, 1:2]).any(axis=1)
+    # Only about one candidate in fifteen survives these two filters (most are the edge's own neighbouring
+    # faces), so they run on one axis or corner at a time, on 1-D arrays: a quarter of the time of (K, 3) ones.
+    rows = lambda x: np.ascontiguousarray(x.T)
+    ends = [end[ei] for end in rows(edges)]
+    touches = np.zeros(len(ei), bool)
+    for corner in rows(f):
+        at = corner[fi]
+        touches |= (at == ends[0]) | (at == ends[1])
     ei, fi = ei[~touches], fi[~touches]
+    lo, hi = rows(corners.min(axis=1)), rows(corners.max(axis=1))
+    elo, ehi = rows(np.minimum(a, b)), rows(np.maximum(a, b))
+    for k in range(3):
+        keep = (elo[k][ei] <= hi[k][fi]) & (ehi[k][ei] >= lo[k][fi])
+        ei, fi = ei[keep], fi[keep]
     if len(ei) == 0:
         return out
     # Moller-Trumbore with the segment a + t (b - a), 0 < t < 1.
@@ -68,9 +75,11 @@ def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarr
 
 
 def _size_classes(sizes: np.ndarray) -> np.ndarray:
-    """0 for sizes up to twice the median, then one class per doubling."""
+    """-1 below the median, 0 up to twice the median, then one class per doubling. The split at the median
+    halves the pairs the searches return (555k -> 288k for 144k wanted on a 2.5k-vertex mesh): with 0 for
+    everything below twice the median, that class's radius fitted its largest members only."""
     scale = max(float(np.median(sizes)), 1e-12)
-    return np.floor(np.log2(np.maximum(sizes / scale, 1.0))).astype(np.int64)
+    return np.floor(np.log2(np.maximum(sizes / scale, 0.5))).astype(np.int64)
 
 
 def _candidate_pairs(mid, half, centres, radius) -> tuple[np.ndarray, np.ndarray]:
@@ -90,10 +99,10 @@ def _candidate_pairs(mid, half, centres, radius) -> tuple[np.ndarray, np.ndarray
         for cf, gf in face_groups.items():
             reach = float(half[ge].max() + radius[gf].max())
             pairs = edge_trees[ce].sparse_distance_matrix(face_trees[cf], reach, output_type="ndarray")
-            e, f = ge[pairs["i"]], gf[pairs["j"]]
-            near = pairs["v"] <= half[e] + radius[f]
-            ei.append(e[near])
-            fi.append(f[near])
+            i, j = pairs["i"], pairs["j"]
+            near = pairs["v"] <= half[ge][i] + radius[gf][j]
+            ei.append(ge[i[near]])
+            fi.append(gf[j[near]])
     return np.concatenate(ei), np.concatenate(fi)
 
 
