@@ -122,12 +122,15 @@ class SilhouetteLoss:
     """The fit's loss (the sum of WEIGHTS' terms, exactly as _fit_torch builds it) and its gradient, in
     numpy, for vertices stored as (3, N): one contiguous row per axis, so the arithmetic runs on whole rows.
 
-    Every term reads the vertices through their edges and faces: one gather gives the edge vectors and each
-    face's corners, and the gradient comes back through bincounts onto the same indices. The Laplacian uses
-    the same edges: L = D^-1 B^T B with B the edge-vertex incidence, so L v = B^T (B v) / deg and
-    L^T r = B^T B (r / deg), which folds its gradient into the edges' before the scatter."""
+    Every term reads the vertices through linear maps, applied as sparse matrices one axis at a time (a 1-D
+    CSR product beat numpy's gathers and bincounts by 1.6-1.9x here): `forward` stacks the edge vectors
+    (B, the edge-vertex incidence), each face's two sides from its first corner and L^T L (L the uniform
+    Laplacian); `scatter` is the transpose of its first three blocks and takes their gradients back to the
+    vertices. The Laplacian term's gradient is c L^T (L v - L v0) = c (L^T L v - L^T L v0)."""
 
     def __init__(self, vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, weights: dict | None = None):
+        from scipy import sparse
+
         self.w = {**WEIGHTS, **(weights or {})}
         f = np.asarray(faces, np.int64)
         v0 = np.ascontiguousarray(np.asarray(vertices, np.float64).T)
@@ -146,76 +149,73 @@ class SilhouetteLoss:
         self.fd = (z[1:, 1:] - z[1:, :-1] - z[:-1, 1:] + z[:-1, :-1]).ravel()
         self.outline = outline_points(mask).astype(np.float64)
         edges = unique_edges(f).astype(np.int64)
-        self.n, self.m, self.ne = n, m, len(edges)
-        self.e0, self.e1 = edges[:, 0], edges[:, 1]
-        self.gather = np.concatenate([self.e0, self.e1, f[:, 0], f[:, 1], f[:, 2]])
-        axis = (np.arange(3) * n)[:, None]   # index into the (3, N) array raveled
-        self.e0_3, self.e1_3, self.f0_3, self.f1_3, self.f2_3 = (
-            (axis + x).ravel() for x in (self.e0, self.e1, f[:, 0], f[:, 1], f[:, 2]))
-        self.corner_3 = np.concatenate([self.f0_3, self.f1_3, self.f2_3])
-        self.degree = np.maximum(np.bincount(np.r_[self.e0, self.e1], minlength=n), 1).astype(np.float64)
+        ne = len(edges)
+        self.n, self.m, self.ne = n, m, ne
+        e0, e1 = edges[:, 0], edges[:, 1]
+        csr = lambda rows, cols, vals, shape: sparse.csr_matrix((vals, (rows, cols)), shape=shape)
+        i, j = np.r_[e0, e1], np.r_[e1, e0]
+        degree = np.bincount(i, minlength=n).astype(np.float64)
+        self.lap = csr(np.r_[np.arange(n), i], np.r_[np.arange(n), j],
+                       np.r_[np.ones(n), -1.0 / np.maximum(degree, 1)[i]], (n, n))
+        ar_e, ar_f, one_e, one_f = np.arange(ne), np.arange(m), np.ones(ne), np.ones(m)
+        sides = csr(np.r_[ar_e, ar_e, ne + ar_f, ne + ar_f, ne + m + ar_f, ne + m + ar_f],
+                    np.r_[e0, e1, f[:, 1], f[:, 0], f[:, 2], f[:, 0]],
+                    np.r_[one_e, -one_e, one_f, -one_f, one_f, -one_f], (ne + 2 * m, n))
+        self.normal_of = sides[ne:]
+        self.forward = sparse.vstack([sides, (self.lap.T @ self.lap)]).tocsr()
+        self.scatter = sides.T.tocsr()
+        self.corners = csr(f.T.ravel(), np.tile(ar_f, 3), np.ones(3 * m), (n, m))   # vertex <- its faces
         pairs = face_pairs(f)
         self.pa, self.pb = pairs[:, 0], pairs[:, 1]
-        # Each face's neighbours across its edges as rows of a table (three on a closed manifold), padded
-        # with a face m whose normal is zero.
-        face, other = np.r_[self.pa, self.pb], np.r_[self.pb, self.pa]
-        order = np.argsort(face, kind="stable")
-        face, other = face[order], other[order]
-        count = np.bincount(face, minlength=m)
-        slot = np.arange(len(face)) - np.repeat(np.cumsum(count) - count, count)
-        self.across = np.full((int(count.max(initial=0)), m), m, np.int64)
-        self.across[slot, face] = other
-        dv0 = v0[:, self.e0] - v0[:, self.e1]
-        self.lap0 = self._laplacian(dv0)
+        self.across = csr(np.r_[self.pa, self.pb], np.r_[self.pb, self.pa], np.ones(2 * len(pairs)), (m, m))
+        self.lap0 = self._rows(self.lap, v0)
+        self.qv0 = self._rows(self.forward, v0)[:, ne + 2 * m:]
+        dv0 = self._rows(self.forward, v0)[:, :ne]
         self.mean_edge0 = float(np.sqrt((dv0 * dv0).sum(axis=0)).mean())
 
-    def _laplacian(self, dv: np.ndarray) -> np.ndarray:
-        n3, flat = 3 * self.n, dv.ravel()
-        return (np.bincount(self.e0_3, flat, n3) - np.bincount(self.e1_3, flat, n3)).reshape(3, self.n) / self.degree
+    @staticmethod
+    def _rows(matrix, x: np.ndarray) -> np.ndarray:
+        """matrix applied to each row of x (3, K)."""
+        out = np.empty((3, matrix.shape[0]))
+        for k in range(3):
+            out[k] = matrix @ x[k]
+        return out
 
     def rim(self, v: np.ndarray) -> np.ndarray:
         """_rim_candidates of the torch path: vertices whose normal (the mean of their faces') is within 60
         degrees of perpendicular to the view, or every vertex when fewer than 16 are."""
-        m, n = self.m, self.n
-        g = np.take(v, self.gather[2 * self.ne:], axis=1)
-        fn = _unit(_cross(g[:, m:2 * m] - g[:, :m], g[:, 2 * m:] - g[:, :m]))[0]
-        vn = np.bincount(self.corner_3, np.tile(fn.ravel(), 3), 3 * n).reshape(3, n)
+        s = self._rows(self.normal_of, v)
+        fn = _unit(_cross(s[:, :self.m], s[:, self.m:]))[0]
+        vn = self._rows(self.corners, fn)
         length = np.sqrt(vn[0] * vn[0] + vn[1] * vn[1] + vn[2] * vn[2])
         rim = np.flatnonzero(np.abs(vn[2]) < 0.5 * np.maximum(length, 1e-12))
-        return rim if len(rim) >= 16 else np.arange(n)
+        return rim if len(rim) >= 16 else np.arange(self.n)
 
     def __call__(self, v: np.ndarray, nearest: np.ndarray, with_loss: bool = False):
         """(loss or None, gradient (3, N)) at vertices v (3, N), each outline point pulling vertex nearest[i]."""
         w, cell, size, n, ne, m = self.w, self.cell, self.size, self.n, self.ne, self.m
         me2 = self.mean_edge0 ** 2
-        g = np.take(v, self.gather, axis=1)
-        dv = g[:, :ne] - g[:, ne:2 * ne]
-        p0 = g[:, 2 * ne:2 * ne + m]
-        s1, s2 = g[:, 2 * ne + m:2 * ne + 2 * m] - p0, g[:, 2 * ne + 2 * m:] - p0
-        # Laplacian: change of the Laplacian coordinates
-        r = self._laplacian(dv) - self.lap0
-        rd = r / self.degree
+        lin = self._rows(self.forward, v)
+        dv, s1, s2 = lin[:, :ne], lin[:, ne:ne + m], lin[:, ne + m:ne + 2 * m]
+        back = np.empty((3, ne + 2 * m))
         # edge: spread of the lengths (the mean's own derivative sums to zero)
         length = np.sqrt(dv[0] * dv[0] + dv[1] * dv[1] + dv[2] * dv[2])
         dev = length - length.mean()
-        ge = dv * ((w["edge"] * cell * 2.0 / (ne * me2)) * dev / np.where(length > 0, length, 1.0))
-        ge += (w["laplacian"] * cell * 2.0 / (n * me2)) * (np.take(rd, self.e0, axis=1) - np.take(rd, self.e1, axis=1))
+        np.multiply(dv, (w["edge"] * cell * 2.0 / (ne * me2)) * dev / np.where(length > 0, length, 1.0),
+                    out=back[:, :ne])
         # normal (bending): 1 - cos between the unit normals of faces sharing an edge
         fn, area2 = _unit(_cross(s1, s2))
-        padded = np.concatenate([fn, np.zeros((3, 1))], axis=1)
-        gn = np.take(padded, self.across[0], axis=1)
-        for row in self.across[1:]:
-            gn += np.take(padded, row, axis=1)
+        gn = self._rows(self.across, fn)
         gn *= -w["normal"] * cell / len(self.pa)
         gc = (gn - fn * (fn[0] * gn[0] + fn[1] * gn[1] + fn[2] * gn[2])) / area2
         tiny = area2 <= 1e-12
         if tiny.any():   # clamped norm: n = c / 1e-12 there, a plain scaling
             gc[:, tiny] = gn[:, tiny] / 1e-12
-        g1, g2 = _cross(s2, gc), _cross(gc, s1)
-        n3 = 3 * n
-        grad = (np.bincount(self.e0_3, ge.ravel(), n3) - np.bincount(self.e1_3, ge.ravel(), n3)
-                + np.bincount(self.f1_3, g1.ravel(), n3) + np.bincount(self.f2_3, g2.ravel(), n3)
-                - np.bincount(self.f0_3, (g1 + g2).ravel(), n3)).reshape(3, n)
+        _cross(s2, gc, out=back[:, ne:ne + m])
+        _cross(gc, s1, out=back[:, ne + m:])
+        grad = self._rows(self.scatter, back)
+        # Laplacian: change of the Laplacian coordinates
+        grad += (w["laplacian"] * cell * 2.0 / (n * me2)) * (lin[:, ne + 2 * m:] - self.qv0)
         # outside: the distance field at each vertex, grid_sample(align_corners=False, padding_mode="border")
         scale = size / (2 * FRAME_HALF_EXTENT)
         ix = (v[0] + FRAME_HALF_EXTENT) * scale - 0.5
@@ -237,6 +237,7 @@ class SilhouetteLoss:
         grad[1] += kc * np.bincount(nearest, dy, n)
         if not with_loss:
             return None, grad
+        r = self._rows(self.lap, v) - self.lap0
         outside = (self.fa[at] + fb * tx + fc * ty + fd * tx * ty).mean()
         bending = (1.0 - (fn[:, self.pa] * fn[:, self.pb]).sum(axis=0)).mean()
         loss = (w["outside"] * outside + w["coverage"] * (dx * dx + dy * dy).mean() / cell
@@ -249,10 +250,10 @@ class OutlineMatcher:
     """Index of the rim vertex nearest to each outline point, the same as a fresh KD-tree query every step.
 
     Building that tree was a third of a step. Instead each outline point keeps its K nearest rim vertices from
-    the last build (distances d_1 <= ... <= d_K) and the largest distance any rim vertex has moved since
-    (delta): while delta < (d_K - d_1) / 2 no vertex outside the K can have come closer than the nearest of
-    them, so the nearest of the K is the answer. Points past that bound are compared with every rim vertex;
-    when more than STALE of them are, the tree is built again."""
+    the last build, d_K being the farthest of them then, and delta is the largest distance any rim vertex has
+    moved since: a vertex outside the K is now at least d_K - delta away, so while the nearest of the K is
+    closer than that, it is the answer. Points past that bound are compared with every rim vertex; when more
+    than STALE of them are, the tree is built again."""
     K, STALE = 8, 0.05
 
     def __init__(self, outline: np.ndarray):
@@ -268,26 +269,31 @@ class OutlineMatcher:
         # A list k gives (points, k) arrays even for k = 1. An unbalanced tree builds faster and answers the same.
         d, near = cKDTree(self.anchor.T, balanced_tree=False, compact_nodes=False).query(self.outline, k=list(range(1, k + 1)))
         self.candidates = rim[near]
-        self.slack = 0.5 * (d[:, -1] - d[:, 0]) if k < len(rim) else np.full(len(d), np.inf)
+        self.reach = d[:, -1] if k < len(rim) else np.full(len(d), np.inf)
 
     def __call__(self, v: np.ndarray, rim: np.ndarray) -> np.ndarray:
-        stale = None
         if rim is not self.rim:
             self._build(v, rim)
-        else:
-            dx, dy = v[0, rim] - self.anchor[0], v[1, rim] - self.anchor[1]
-            stale = np.flatnonzero(self.slack <= np.sqrt((dx * dx + dy * dy).max()))
-            if len(stale) > self.STALE * len(self.slack):
-                self._build(v, rim)
-                stale = None
-        cx = np.take(v[0], self.candidates) - self.ox[:, None]
-        cy = np.take(v[1], self.candidates) - self.oy[:, None]
-        nearest = self.candidates[np.arange(len(cx)), (cx * cx + cy * cy).argmin(axis=1)]
-        if stale is not None and len(stale):
+        nearest, stale = self._nearest_candidates(v)
+        if len(stale) > self.STALE * len(nearest):
+            self._build(v, rim)
+            nearest, stale = self._nearest_candidates(v)
+        if len(stale):
             px = v[0, rim][None, :] - self.ox[stale, None]
             py = v[1, rim][None, :] - self.oy[stale, None]
             nearest[stale] = rim[(px * px + py * py).argmin(axis=1)]
         return nearest
+
+    def _nearest_candidates(self, v: np.ndarray):
+        """The nearest of each point's candidates, and the points where a vertex outside them may be nearer."""
+        cx = np.take(v[0], self.candidates) - self.ox[:, None]
+        cy = np.take(v[1], self.candidates) - self.oy[:, None]
+        d2 = cx * cx + cy * cy
+        best = d2.argmin(axis=1)
+        rows = np.arange(len(best))
+        dx, dy = v[0, self.rim] - self.anchor[0], v[1, self.rim] - self.anchor[1]
+        moved = np.sqrt((dx * dx + dy * dy).max())
+        return self.candidates[rows, best], np.flatnonzero(np.sqrt(d2[rows, best]) >= self.reach - moved)
 
 
 def _fit_numpy(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, steps: int, progress, lr: float,
@@ -315,8 +321,16 @@ def _fit_numpy(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, s
     return v.T.astype(np.float32)
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+def _cross(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Cross products of the columns of a and b (3, K)."""
+    out = np.empty_like(a) if out is None else out
+    np.multiply(a[1], b[2], out=out[0])
+    out[0] -= a[2] * b[1]
+    np.multiply(a[2], b[0], out=out[1])
+    out[1] -= a[0] * b[2]
+    np.multiply(a[0], b[1], out=out[2])
+    out[2] -= a[1] * b[0]
+    return out
 
 
 def _unit(x: np.ndarray):
