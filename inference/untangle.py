@@ -18,9 +18,11 @@ from .meshes import unique_edges, vertex_adjacency
 
 
 def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarray | None = None,
-                       eps: float = 1e-12) -> np.ndarray:
+                       eps: float = 1e-12, moved: np.ndarray | None = None) -> np.ndarray:
     """Bool per face: another part of the surface passes through it (it is pierced, or one of its edges
-    pierces another face). With `subset` (bool per face) only pairs inside the subset are tested."""
+    pierces another face). With `subset` (bool per face) only pairs inside the subset are tested. With `moved`
+    (bool per vertex) an edge and a face neither of which has a moved vertex are not tested again: the caller
+    tested them before, where they were, and found them clear (untangle's rounds)."""
     v = np.asarray(vertices, np.float64)
     f_all = np.asarray(faces, np.int64)
     ids = np.flatnonzero(subset) if subset is not None else np.arange(len(f_all))
@@ -34,7 +36,19 @@ def intersecting_faces(vertices: np.ndarray, faces: np.ndarray, subset: np.ndarr
     radius = np.linalg.norm(corners - centres[:, None], axis=2).max(axis=1)
     a, b = v[edges[:, 0]], v[edges[:, 1]]
     mid, half = 0.5 * (a + b), 0.5 * np.linalg.norm(b - a, axis=1)
-    ei, fi = _candidate_pairs(mid, half, centres, radius)
+    if moved is None:
+        ei, fi = _candidate_pairs(mid, half, centres, radius)
+    else:
+        # Moved edges against every face, then the other edges against the moved faces.
+        moved_edges, moved_faces = moved[edges].any(axis=1), moved[f].any(axis=1)
+        ei, fi = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for e, g in ((np.flatnonzero(moved_edges), np.arange(len(f))),
+                     (np.flatnonzero(~moved_edges), np.flatnonzero(moved_faces))):
+            if len(e) and len(g):
+                i, j = _candidate_pairs(mid[e], half[e], centres[g], radius[g])
+                ei.append(e[i])
+                fi.append(g[j])
+        ei, fi = np.concatenate(ei), np.concatenate(fi)
     # Only about one candidate in fifteen survives these two filters (most are the edge's own neighbouring
     # faces), so they run on one axis or corner at a time, on 1-D arrays: a quarter of the time of (K, 3) ones.
     rows = lambda x: np.ascontiguousarray(x.T)
@@ -156,7 +170,8 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
             v[moving] += 0.5 * (mean[moving] - v[moving])
         # Pairs of unmoved faces were tested already, so a new crossing involves a face M with a moved vertex.
         # The crossing point lies on M (within 2 r_M of that vertex) and on the partner X (within r_X of its
-        # centre): only faces whose centre is that close to a moved vertex need testing again.
+        # centre): only faces whose centre is that close to a moved vertex need testing again, and only the
+        # pairs among them with a moved vertex on either side (moved=).
         centres = v[f].mean(axis=1)
         radius = np.linalg.norm(v[f] - centres[:, None], axis=2).max(axis=1)
         moved_faces = moving[f].any(axis=1)
@@ -164,7 +179,7 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
         distance = cKDTree(v[moving]).query(centres, distance_upper_bound=float(reach.max()))[0]
         retest = distance <= reach
         spent += int(retest.sum())
-        bad = intersecting_faces(v, f, subset=retest)
+        bad = intersecting_faces(v, f, subset=retest, moved=moving)
         if bad.sum() < best_count:
             best, best_count = v.copy(), int(bad.sum())
     if best_count and reference is not None:

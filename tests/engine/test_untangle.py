@@ -169,3 +169,26 @@ def test_candidate_pairs_are_exactly_the_pairs_whose_spheres_touch():
     got = np.stack([ei, fi], axis=1)
     assert len(np.unique(got, axis=0)) == len(got)
     np.testing.assert_array_equal(np.unique(got, axis=0), np.unique(expected, axis=0))
+
+
+def test_a_round_skips_only_pairs_it_tested_before(monkeypatch):
+    """Each round retests pairs with a moved vertex on either side (moved=): what it finds is what testing
+    every pair of the retest region finds."""
+    import inference.untangle as module
+    real = module.intersecting_faces
+    rounds = []
+
+    def both(v, f, subset=None, eps=1e-12, moved=None):
+        found = real(v, f, subset=subset, eps=eps, moved=moved)
+        if moved is not None:
+            np.testing.assert_array_equal(found, real(v, f, subset=subset, eps=eps))
+            rounds.append(int(found.sum()))
+        return found
+
+    monkeypatch.setattr(module, "intersecting_faces", both)
+    rng = np.random.default_rng(7)
+    v, f = _sphere(3)
+    v[:, 2] *= 0.1
+    for mesh in (_dented_lens(), (v + rng.normal(0, 0.01, v.shape), f)):
+        untangle(*mesh)
+    assert len(rounds) >= 4 and max(rounds) > 0
