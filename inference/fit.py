@@ -124,9 +124,9 @@ class SilhouetteLoss:
 
     Every term reads the vertices through linear maps, applied as sparse matrices one axis at a time (a 1-D
     CSR product beat numpy's gathers and bincounts by 1.6-1.9x here): `forward` stacks the edge vectors
-    (B, the edge-vertex incidence), each face's two sides from its first corner and L^T L (L the uniform
-    Laplacian); `scatter` is the transpose of its first three blocks and takes their gradients back to the
-    vertices. The Laplacian term's gradient is c L^T (L v - L v0) = c (L^T L v - L^T L v0)."""
+    (B, the edge-vertex incidence), each face's two sides from its first corner and the Laplacian
+    coordinates L v (L the uniform Laplacian); `scatter` is its transpose and takes the terms' gradients
+    with respect to those back to the vertices (the Laplacian's: c (L v - L v0))."""
 
     def __init__(self, vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, weights: dict | None = None):
         from scipy import sparse
@@ -162,14 +162,13 @@ class SilhouetteLoss:
                     np.r_[e0, e1, f[:, 1], f[:, 0], f[:, 2], f[:, 0]],
                     np.r_[one_e, -one_e, one_f, -one_f, one_f, -one_f], (ne + 2 * m, n))
         self.normal_of = sides[ne:]
-        self.forward = sparse.vstack([sides, (self.lap.T @ self.lap)]).tocsr()
-        self.scatter = sides.T.tocsr()
+        self.forward = sparse.vstack([sides, self.lap]).tocsr()
+        self.scatter = self.forward.T.tocsr()
         self.corners = csr(f.T.ravel(), np.tile(ar_f, 3), np.ones(3 * m), (n, m))   # vertex <- its faces
         pairs = face_pairs(f)
         self.pa, self.pb = pairs[:, 0], pairs[:, 1]
         self.across = csr(np.r_[self.pa, self.pb], np.r_[self.pb, self.pa], np.ones(2 * len(pairs)), (m, m))
         self.lap0 = self._rows(self.lap, v0)
-        self.qv0 = self._rows(self.forward, v0)[:, ne + 2 * m:]
         dv0 = self._rows(self.forward, v0)[:, :ne]
         self.mean_edge0 = float(np.sqrt((dv0 * dv0).sum(axis=0)).mean())
 
@@ -197,7 +196,7 @@ class SilhouetteLoss:
         me2 = self.mean_edge0 ** 2
         lin = self._rows(self.forward, v)
         dv, s1, s2 = lin[:, :ne], lin[:, ne:ne + m], lin[:, ne + m:ne + 2 * m]
-        back = np.empty((3, ne + 2 * m))
+        back = np.empty((3, ne + 2 * m + n))
         # edge: spread of the lengths (the mean's own derivative sums to zero)
         length = np.sqrt(dv[0] * dv[0] + dv[1] * dv[1] + dv[2] * dv[2])
         dev = length - length.mean()
@@ -212,10 +211,11 @@ class SilhouetteLoss:
         if tiny.any():   # clamped norm: n = c / 1e-12 there, a plain scaling
             gc[:, tiny] = gn[:, tiny] / 1e-12
         _cross(s2, gc, out=back[:, ne:ne + m])
-        _cross(gc, s1, out=back[:, ne + m:])
-        grad = self._rows(self.scatter, back)
+        _cross(gc, s1, out=back[:, ne + m:ne + 2 * m])
         # Laplacian: change of the Laplacian coordinates
-        grad += (w["laplacian"] * cell * 2.0 / (n * me2)) * (lin[:, ne + 2 * m:] - self.qv0)
+        r = lin[:, ne + 2 * m:] - self.lap0
+        np.multiply(r, w["laplacian"] * cell * 2.0 / (n * me2), out=back[:, ne + 2 * m:])
+        grad = self._rows(self.scatter, back)
         # outside: the distance field at each vertex, grid_sample(align_corners=False, padding_mode="border")
         scale = size / (2 * FRAME_HALF_EXTENT)
         ix = (v[0] + FRAME_HALF_EXTENT) * scale - 0.5
@@ -237,7 +237,6 @@ class SilhouetteLoss:
         grad[1] += kc * np.bincount(nearest, dy, n)
         if not with_loss:
             return None, grad
-        r = self._rows(self.lap, v) - self.lap0
         outside = (self.fa[at] + fb * tx + fc * ty + fd * tx * ty).mean()
         bending = (1.0 - (fn[:, self.pa] * fn[:, self.pb]).sum(axis=0)).mean()
         loss = (w["outside"] * outside + w["coverage"] * (dx * dx + dy * dy).mean() / cell
