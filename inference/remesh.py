@@ -225,7 +225,8 @@ def _flip_towards_valence_six(v: np.ndarray, f: np.ndarray) -> np.ndarray:
     cd = np.minimum(c, d) * n + np.maximum(c, d)
     pos = np.clip(np.searchsorted(existing, cd), 0, len(existing) - 1)
     new_edge_exists = existing[pos] == cd
-    n1, n2 = _normals(v, f[f1]), _normals(v, f[f2])
+    face_normals = _normals(v, f)   # each face's once: an edge's two faces gathered from them, the same numbers
+    n1, n2 = face_normals[f1], face_normals[f2]
     t1, t2 = np.stack([a, d, c], 1), np.stack([d, b, c], 1)
     m1, m2 = _normals(v, t1), _normals(v, t2)
     flat = (n1 * n2).sum(1) > FLIP_CREASE_COS
