@@ -143,10 +143,10 @@ class SilhouetteLoss:
         # grid_sample's bilinear lookup per cell (y0, x0) as a + b tx + c ty + d tx ty; the zero row and column
         # past the edge are its out-of-bounds corners (weighted 0 wherever the border clamp leaves a point).
         z = np.pad(field, ((0, 1), (0, 1)))
-        self.fa = z[:-1, :-1].ravel()
-        self.fb = (z[:-1, 1:] - z[:-1, :-1]).ravel()
-        self.fc = (z[1:, :-1] - z[:-1, :-1]).ravel()
-        self.fd = (z[1:, 1:] - z[1:, :-1] - z[:-1, 1:] + z[:-1, :-1]).ravel()
+        # One table, so a step's lookup is one gather.
+        self.bilinear = np.stack([z[:-1, :-1].ravel(), (z[:-1, 1:] - z[:-1, :-1]).ravel(),
+                                  (z[1:, :-1] - z[:-1, :-1]).ravel(),
+                                  (z[1:, 1:] - z[1:, :-1] - z[:-1, 1:] + z[:-1, :-1]).ravel()])
         self.outline = outline_points(mask).astype(np.float64)
         edges = unique_edges(f).astype(np.int64)
         ne = len(edges)
@@ -226,7 +226,7 @@ class SilhouetteLoss:
         x0, y0 = ix.astype(np.int64), iy.astype(np.int64)
         tx, ty = ix - x0, iy - y0
         at = y0 * size + x0
-        fb, fc, fd = self.fb[at], self.fc[at], self.fd[at]
+        fa, fb, fc, fd = np.take(self.bilinear, at, axis=1)
         k = w["outside"] * scale / n
         grad[0] += np.where(inside_x, k * (fb + fd * ty), 0.0)
         grad[1] -= np.where(inside_y, k * (fc + fd * tx), 0.0)
@@ -237,7 +237,7 @@ class SilhouetteLoss:
         grad[1] += kc * np.bincount(nearest, dy, n)
         if not with_loss:
             return None, grad
-        outside = (self.fa[at] + fb * tx + fc * ty + fd * tx * ty).mean()
+        outside = (fa + fb * tx + fc * ty + fd * tx * ty).mean()
         bending = (1.0 - (fn[:, self.pa] * fn[:, self.pb]).sum(axis=0)).mean()
         loss = (w["outside"] * outside + w["coverage"] * (dx * dx + dy * dy).mean() / cell
                 + cell * (w["laplacian"] * (r * r).sum(axis=0).mean() / me2 + w["edge"] * (dev * dev).mean() / me2
