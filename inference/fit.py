@@ -103,7 +103,7 @@ def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.nda
 
     On the CPU (device None or cpu) the gradient is written out by hand in numpy (_fit_numpy): at 2.5k
     vertices torch spent ~8 ms a step on autograd's bookkeeping and per-op overhead where the arithmetic
-    needs ~1.5. On an accelerator the same loss runs in torch (_fit_torch)."""
+    needs ~2 with the matching. On an accelerator the same loss runs in torch (_fit_torch)."""
     if steps <= 0:
         return np.asarray(vertices, np.float32)
     w = {**WEIGHTS, **(weights or {})}
