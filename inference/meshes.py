@@ -12,15 +12,19 @@ SAMPLES = 10_000
 def unique_edges(faces: np.ndarray, return_inverse: bool = False):
     """Sorted unique edges (E, 2); with `return_inverse` also, for the edges of faces[:, [0,1]], [1,2], [2,0]
     stacked in that order (3M), each one's index into them."""
-    e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    faces = np.asarray(faces)
+    a = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2]])
+    b = np.concatenate([faces[:, 1], faces[:, 2], faces[:, 0]])
+    # Each side's ends in order as two 1-D arrays: np.sort(axis=1) on (3M, 2) rows cost twice the rest.
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
     # One int64 key per edge: np.unique on rows (axis=0) sorts structured records and costs ~10x more.
-    n = int(e.max()) + 1 if len(e) else 1
-    keys = e[:, 0].astype(np.int64) * n + e[:, 1]
+    n = int(hi.max()) + 1 if len(hi) else 1
+    keys = lo.astype(np.int64) * n + hi
     if not return_inverse:
         unique = np.unique(keys)
     else:
         unique, inverse = np.unique(keys, return_inverse=True)
-    edges = np.stack([unique // n, unique % n], axis=1).astype(e.dtype)
+    edges = np.stack([unique // n, unique % n], axis=1).astype(faces.dtype)
     return edges if not return_inverse else (edges, inverse.reshape(-1))
 
 

@@ -117,3 +117,39 @@ def test_the_work_budget_counts_rounds_not_seconds():
     assert all(np.array_equal(a, b) for a, b in zip(cut, one))
     assert not np.array_equal(one[0], three[0]) or not np.array_equal(one[1], three[1])
     assert all(np.array_equal(a, b) for a, b in zip(remesh_isotropic(v, f, length, iterations=3, vertex_rounds=10**9), three))
+
+
+def test_a_collapse_round_gives_the_garbage_collector_back_as_it_found_it():
+    """The collector is paused during the collapse loop (no cycles there) and restored after, even on an error;
+    a caller that had switched it off keeps it off."""
+    import gc
+
+    import pytest
+
+    from inference import remesh
+    m = trimesh.creation.icosphere(subdivisions=2)
+    v, f = np.asarray(m.vertices, np.float64), np.asarray(m.faces, np.int64)
+    length = target_edge_length(v, f, 300)
+    seen = []
+    real = remesh._collapse_short_lists
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    assert gc.isenabled()
+    try:
+        remesh._collapse_short_lists = spy
+        remesh._collapse_short(v, f, remesh.COLLAPSE_BELOW * length, remesh.SPLIT_ABOVE * length)
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        remesh._collapse_short(v, f, remesh.COLLAPSE_BELOW * length, remesh.SPLIT_ABOVE * length)
+        assert not gc.isenabled()
+        gc.enable()
+        remesh._collapse_short_lists = lambda *args: 1 / 0
+        with pytest.raises(ZeroDivisionError):
+            remesh._collapse_short(v, f, remesh.COLLAPSE_BELOW * length, remesh.SPLIT_ABOVE * length)
+        assert gc.isenabled()
+    finally:
+        remesh._collapse_short_lists = real
+        gc.enable()

@@ -110,3 +110,85 @@ def test_a_spike_through_the_far_side_is_found_with_its_own_reach():
     assert crossing[spike].any()
     assert crossing[~spike & (centres[:, 2] < -0.4)].any()     # the far side, pierced where the spike leaves
     assert self_intersections(v, f) == crossing.sum()
+
+
+def _crossing_faces_by_brute_force(v, f):
+    """Every edge against every face it does not touch (Moller-Trumbore, strict), no broad phase: what
+    intersecting_faces must find whatever its candidate search and filters do."""
+    from inference.meshes import unique_edges
+    edges, inverse = unique_edges(f, return_inverse=True)
+    ei, fi = np.repeat(np.arange(len(edges)), len(f)), np.tile(np.arange(len(f)), len(edges))
+    touches = (f[fi] == edges[ei, 0:1]).any(axis=1) | (f[fi] == edges[ei, 1:2]).any(axis=1)
+    ei, fi = ei[~touches], fi[~touches]
+    a, d = v[edges[ei, 0]], v[edges[ei, 1]] - v[edges[ei, 0]]
+    p0 = v[f[fi, 0]]
+    e1, e2 = v[f[fi, 1]] - p0, v[f[fi, 2]] - p0
+    h = np.cross(d, e2)
+    det = (e1 * h).sum(axis=1)
+    ok = np.abs(det) > 1e-12
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    s = a - p0
+    q = np.cross(s, e1)
+    u, w, t = inv * (s * h).sum(axis=1), inv * (d * q).sum(axis=1), inv * (e2 * q).sum(axis=1)
+    hit = ok & (u > 0) & (w > 0) & (u + w < 1) & (t > 0) & (t < 1)
+    bad = np.zeros(len(f), bool)
+    bad[fi[hit]] = True
+    pierces = np.zeros(len(edges), bool)
+    pierces[ei[hit]] = True
+    return bad | pierces[inverse].reshape(3, -1).any(axis=0)
+
+
+@pytest.mark.parametrize("noise", [0.01, 0.02, 0.06])
+def test_the_search_finds_every_crossing_that_all_pairs_find(noise):
+    """The candidate search (size classes, radii) and the filters after it only skip pairs that cannot cross:
+    on crumpled spheres, with stretched faces among small ones, they find exactly what testing every pair does."""
+    rng = np.random.default_rng(int(noise * 1000))
+    v, f = _sphere(2)
+    v[:, 2] *= 0.1                                   # a thin lens: small moves push its sides through each other
+    v = v + rng.normal(0, noise, v.shape)
+    v[rng.choice(len(v), 5, replace=False)] *= 1.6   # a few spikes: faces in larger size classes
+    expected = _crossing_faces_by_brute_force(v, f)
+    assert expected.sum() > 0
+    np.testing.assert_array_equal(intersecting_faces(v, f), expected)
+    subset = rng.random(len(f)) < 0.5
+    np.testing.assert_array_equal(intersecting_faces(v, f, subset=subset)[subset],
+                                  _crossing_faces_by_brute_force(v, f[subset]))
+
+
+def test_candidate_pairs_are_exactly_the_pairs_whose_spheres_touch():
+    """Every (edge, face) with |mid - centre| <= half + radius, each once, whatever the size classes."""
+    from inference.untangle import _candidate_pairs
+    rng = np.random.default_rng(5)
+    mid, centres = rng.random((400, 3)), rng.random((300, 3))
+    half = 0.02 * rng.random(400) ** 3 + 0.002
+    radius = 0.03 * rng.random(300) ** 3 + 0.003
+    half[:3] = 0.3                                   # stretched: classes far above the median
+    ei, fi = _candidate_pairs(mid, half, centres, radius)
+    distance = np.linalg.norm(mid[:, None] - centres[None], axis=2)
+    expected = np.argwhere(distance <= half[:, None] + radius[None])
+    got = np.stack([ei, fi], axis=1)
+    assert len(np.unique(got, axis=0)) == len(got)
+    np.testing.assert_array_equal(np.unique(got, axis=0), np.unique(expected, axis=0))
+
+
+def test_a_round_skips_only_pairs_it_tested_before(monkeypatch):
+    """Each round retests pairs with a moved vertex on either side (moved=): what it finds is what testing
+    every pair of the retest region finds."""
+    import inference.untangle as module
+    real = module.intersecting_faces
+    rounds = []
+
+    def both(v, f, subset=None, eps=1e-12, moved=None):
+        found = real(v, f, subset=subset, eps=eps, moved=moved)
+        if moved is not None:
+            np.testing.assert_array_equal(found, real(v, f, subset=subset, eps=eps))
+            rounds.append(int(found.sum()))
+        return found
+
+    monkeypatch.setattr(module, "intersecting_faces", both)
+    rng = np.random.default_rng(7)
+    v, f = _sphere(3)
+    v[:, 2] *= 0.1
+    for mesh in (_dented_lens(), (v + rng.normal(0, 0.01, v.shape), f)):
+        untangle(*mesh)
+    assert len(rounds) >= 4 and max(rounds) > 0
