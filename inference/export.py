@@ -81,11 +81,16 @@ def export(recon: Reconstruction, path: str | os.PathLike, fmt: str | None = Non
         mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=_vertex_colours(recon))
         write_atomic(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary"))
         return [path]
-    stem = path.stem
     # The material (and so trimesh's texture file) is named after the output, not the input: two inputs
     # called good1.png in different folders must not share one good1_material.png.
-    text, files = trimesh.exchange.obj.export_obj(_trimesh(recon, material=f"{stem}_material"), include_normals=True, include_texture=True,
-                                                  return_texture=True, mtl_name=f"{stem}.mtl")
+    return write_obj(_trimesh(recon, material=f"{path.stem}_material"), path)
+
+
+def write_obj(mesh, path: Path) -> list[Path]:
+    """A textured trimesh as OBJ + MTL + texture beside it (named after `path`); returns the files written."""
+    import trimesh
+    text, files = trimesh.exchange.obj.export_obj(mesh, include_normals=True, include_texture=True,
+                                                  return_texture=True, mtl_name=f"{path.stem}.mtl")
     written = []
     # Texture and material first, the .obj last: a reader that sees the .obj sees everything it names.
     for name, blob in files.items():

@@ -83,6 +83,7 @@ def export_sheet(result, path: Path) -> list[Path]:
     import trimesh
 
     from .atomic import write_atomic
+    from .export import write_obj
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ValueError(f"Unknown mesh format '{fmt}'; choose one of {', '.join(FORMATS)}.")
@@ -94,16 +95,7 @@ def export_sheet(result, path: Path) -> list[Path]:
     if fmt == "glb":
         write_atomic(path, trimesh.exchange.gltf.export_glb(trimesh.Scene(mesh)))
         return [path]
-    text, files = trimesh.exchange.obj.export_obj(mesh, include_normals=True, include_texture=True,
-                                                  return_texture=True, mtl_name=f"{path.stem}.mtl")
-    written = []
-    # Texture and material first, the .obj last: a reader that sees the .obj sees everything it names.
-    for name, blob in files.items():
-        target = path.parent / name
-        write_atomic(target, blob if isinstance(blob, bytes) else blob.encode())
-        written.append(target)
-    write_atomic(path, text.encode())
-    return written + [path]
+    return write_obj(mesh, path)
 
 
 def main(argv: list[str]) -> int:

@@ -24,22 +24,28 @@ def principled_material(name: str):
     return material, bsdf
 
 
-def image_material(name: str, image) -> bpy.types.Material:
-    """Principled BSDF fed by an Image Texture node; the picture's alpha drives the BSDF alpha."""
+def uv_image_material(name: str, image):
+    """(material, Principled BSDF, Image Texture node): the image through the UV map as the base colour."""
     material, bsdf = principled_material(name)
     tree = material.node_tree
     texture = tree.nodes.new("ShaderNodeTexImage")
     texture.location = (-400, 0)
     texture.image = image
-    # The UVs reach exactly to the silhouette; EXTEND keeps the opposite image edge from bleeding in.
+    # The UVs reach exactly to the picture's silhouette (or an atlas tile's edge): EXTEND keeps the opposite
+    # image edge from bleeding in.
     texture.extension = 'EXTEND'
     uv_map = tree.nodes.new("ShaderNodeUVMap")
     uv_map.location = (-650, -100)
     uv_map.uv_map = UV_MAP_NAME
-
     tree.links.new(uv_map.outputs["UV"], texture.inputs["Vector"])
     tree.links.new(texture.outputs["Color"], bsdf.inputs["Base Color"])
-    tree.links.new(texture.outputs["Alpha"], bsdf.inputs["Alpha"])
+    return material, bsdf, texture
+
+
+def image_material(name: str, image) -> bpy.types.Material:
+    """Principled BSDF fed by an Image Texture node; the picture's alpha drives the BSDF alpha."""
+    material, bsdf, texture = uv_image_material(name, image)
+    material.node_tree.links.new(texture.outputs["Alpha"], bsdf.inputs["Alpha"])
 
     _respect_alpha(material)
     material.use_backface_culling = False

@@ -12,7 +12,7 @@ import bpy
 import numpy as np
 
 from .build import _Created
-from .material import principled_material
+from .material import uv_image_material
 from .mesh_object import UV_MAP_NAME, CleanupReport, add_object, to_blender_axes, triangle_mesh
 
 COLOR_ATTRIBUTE = "Col"
@@ -77,19 +77,7 @@ def atlas_image(name: str, rgba) -> bpy.types.Image:
 
 def atlas_material(name: str, image) -> bpy.types.Material:
     """Principled BSDF whose base colour is the atlas through the UV map (opaque: the atlas has no alpha)."""
-    material, bsdf = principled_material(name)
-    tree = material.node_tree
-    texture = tree.nodes.new("ShaderNodeTexImage")
-    texture.location = (-400, 0)
-    texture.image = image
-    # Tiles and charts sit side by side in the atlas: EXTEND keeps the far edge from wrapping in.
-    texture.extension = 'EXTEND'
-    uv_map = tree.nodes.new("ShaderNodeUVMap")
-    uv_map.location = (-650, -100)
-    uv_map.uv_map = UV_MAP_NAME
-    tree.links.new(uv_map.outputs["UV"], texture.inputs["Vector"])
-    tree.links.new(texture.outputs["Color"], bsdf.inputs["Base Color"])
-    return material
+    return uv_image_material(name, image)[0]
 
 
 # The artist options a sheet takes. Quads would need the atlas UVs made again for QuadriFlow's new faces (not
