@@ -56,7 +56,9 @@ def test_a_folder_with_two_bad_files_gives_eight_meshes_and_a_report_naming_them
 def test_a_killed_batch_resumes_without_redoing_the_finished_pictures(addon, clean_data, built_zip, tmp_path):
     pictures = folder_of(tmp_path / "in", 8)
     out = tmp_path / "out"
-    proc = host(built_zip, tmp_path, [pictures, "--output-dir", out, *FAST], popen=True)
+    temp = tmp_path / "tmp"   # a SIGKILLed Blender cleans nothing up: its run folders stay in the test's folder
+    temp.mkdir()
+    proc = host(built_zip, tmp_path, [pictures, "--output-dir", out, *FAST], env={"TMPDIR": str(temp)}, popen=True)
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and len(list(out.glob(".*" + RECORD)) if out.is_dir() else []) < 3:
