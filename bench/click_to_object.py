@@ -38,8 +38,10 @@ def main() -> int:
     parser.add_argument("images", nargs="*", type=Path, default=[ROOT / "examples" / "mug.png"])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="mesh_from_image_bench_user_")
-    package = build_zip(Path(tempfile.mkdtemp(prefix="mesh_from_image_bench_zip_")))
+    scratch = Path(tempfile.mkdtemp(prefix="mesh_from_image_bench_"))   # removed at the end
+    os.environ["BLENDER_USER_RESOURCES"] = str(scratch / "user")
+    (scratch / "zip").mkdir()
+    package = build_zip(scratch / "zip")
     import bpy
     assert bpy.ops.extensions.package_install_files(filepath=str(package), repo="user_default",
                                                     enable_on_install=True) == {'FINISHED'}
@@ -49,7 +51,8 @@ def main() -> int:
     settings.worker_client().start()
     print(f"worker start: {time.perf_counter() - start:.2f} s")
 
-    copies = Path(tempfile.mkdtemp(prefix="mesh_from_image_bench_pictures_"))
+    copies = scratch / "pictures"
+    copies.mkdir()
     made = [0]
 
     def fresh(path: Path) -> Path:
@@ -82,6 +85,8 @@ def main() -> int:
         times = [click(path) for _ in range(args.repeats)]
         print(f"{path.name}: " + ", ".join(f"{t:.2f}" for t in times) + f" s; median {statistics.median(times):.2f} s")
     settings.worker_client().stop()
+    import shutil
+    shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
