@@ -10,7 +10,6 @@ given over the whole list *before* a share is taken: a chunk writes exactly the 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .atomic import write_atomic
+from .digest import sha256_of
 from .naming import unique_stems
 
 RECORD_VERSION = 1
@@ -214,17 +214,9 @@ def record_path(output: Path) -> Path:
     return output.parent / f".{output.name}{RECORD_SUFFIX}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _input_facts(path: Path) -> dict:
     stat = path.stat()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(path)}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha256_of(path)}
 
 
 def write_record(item: BatchItem, files: list, settings: dict) -> None:
@@ -275,7 +267,7 @@ def up_to_date(item: BatchItem, settings: dict) -> str | None:
         return "the picture cannot be read"
     if stat.st_size != before.get("size"):
         return "the picture changed"
-    if stat.st_mtime_ns != before.get("mtime_ns") and _sha256(item.path) != before.get("sha256"):
+    if stat.st_mtime_ns != before.get("mtime_ns") and sha256_of(item.path) != before.get("sha256"):
         return "the picture changed"   # a copy with a new time but the same bytes is still done
     return None
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .push_pull import erode, push_pull, upsample
+
 # Each view's (image right, image up, toward the viewer) in the front frame, as rows: view = R @ front.
 # Blender's numpad views: front along +Y, right along -X, back along -Y, left along +X, top down -Z, bottom up +Z.
 ROTATIONS = {
@@ -232,51 +234,6 @@ def view_weights(vertices, faces, projections: list, occlusion: bool = True, pro
 
 # ------------------------------------------------------------------------------------------------ pixels
 
-def _downsample(values: np.ndarray, weight: np.ndarray):
-    h, w = weight.shape
-    ph, pw = h + h % 2, w + w % 2
-    v = np.zeros((ph, pw, values.shape[2]), np.float32)
-    wt = np.zeros((ph, pw), np.float32)
-    v[:h, :w] = values * weight[..., None]
-    wt[:h, :w] = weight
-    v = v.reshape(ph // 2, 2, pw // 2, 2, -1).sum(axis=(1, 3))
-    wt = wt.reshape(ph // 2, 2, pw // 2, 2).sum(axis=(1, 3))
-    return np.where(wt[..., None] > 0, v / np.maximum(wt, 1e-12)[..., None], 0.0), np.minimum(wt, 1.0)
-
-
-def _resample(values: np.ndarray, shape) -> np.ndarray:
-    """Bilinear resampling to `shape` with texel centres aligned."""
-    h, w = values.shape[:2]
-    ys = np.clip((np.arange(shape[0]) + 0.5) * h / shape[0] - 0.5, 0, h - 1)
-    xs = np.clip((np.arange(shape[1]) + 0.5) * w / shape[1] - 0.5, 0, w - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = (ys - y0)[:, None, None].astype(np.float32), (xs - x0)[None, :, None].astype(np.float32)
-    across = values[:, x0] * (1 - fx) + values[:, x1] * fx
-    return across[y0] * (1 - fy) + across[y1] * fy
-
-
-def grow(values: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """The known pixels as they are and everything else filled from them (push-pull: averaged down an image
-    pyramid, then filled back up), so the colours just outside a silhouette are the object's own."""
-    levels = [(np.asarray(values, np.float32), known.astype(np.float32))]
-    while max(levels[-1][1].shape) > 1:
-        levels.append(_downsample(*levels[-1]))
-    filled = levels[-1][0]
-    for v, w in reversed(levels[:-1]):
-        filled = v * w[..., None] + _resample(filled, w.shape) * (1 - w[..., None])
-    return filled
-
-
-def _erode(mask: np.ndarray) -> np.ndarray:
-    out = mask.copy()
-    out[1:] &= mask[:-1]
-    out[:-1] &= mask[1:]
-    out[:, 1:] &= mask[:, :-1]
-    out[:, :-1] &= mask[:, 1:]
-    return out
-
-
 def tile_pixels(picture: np.ndarray, mask: np.ndarray, crop) -> np.ndarray:
     """(h, w, 3) float32 of the picture's `crop` with the silhouette's colours grown over the backdrop. The
     outline's own pixels are grown over too: anti-aliased, they mix in the backdrop."""
@@ -287,12 +244,12 @@ def tile_pixels(picture: np.ndarray, mask: np.ndarray, crop) -> np.ndarray:
     sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     rgb[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = np.asarray(picture[sy0:sy1, sx0:sx1, :3], np.float32)
     inside[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = mask[sy0:sy1, sx0:sx1]
-    trusted = _erode(inside)
+    trusted = erode(inside, 1)
     if not trusted.any():
         trusted = inside
     if not trusted.any():
         return rgb
-    return np.clip(grow(rgb, trusted), 0.0, 1.0)
+    return np.clip(push_pull(rgb, trusted)[0], 0.0, 1.0)
 
 
 def _shrink(values: np.ndarray, shape) -> np.ndarray:
@@ -301,7 +258,7 @@ def _shrink(values: np.ndarray, shape) -> np.ndarray:
     if factor >= 2:
         h, w = (values.shape[0] // factor) * factor, (values.shape[1] // factor) * factor
         values = values[:h, :w].reshape(h // factor, factor, w // factor, factor, -1).mean(axis=(1, 3))
-    return values if values.shape[:2] == tuple(shape) else _resample(values, shape)
+    return values if values.shape[:2] == tuple(shape) else upsample(values, shape)
 
 
 def sample(atlas: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -507,4 +464,4 @@ def texture_sheet(vertices, faces, projections: list, pictures: dict, masks: dic
 
 
 __all__ = ["ROTATIONS", "ViewProjection", "Tile", "SheetTexture", "texture_sheet", "view_weights",
-           "visible_vertices", "vertex_normals", "grow", "grow_on_surface", "sample", "layout", "crop_of"]
+           "visible_vertices", "vertex_normals", "grow_on_surface", "sample", "layout", "crop_of"]

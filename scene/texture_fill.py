@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inference.push_pull import erode, push_pull, upsample
+
 # Texels this close to the outline are not trusted (anti-aliased edge, backdrop bleeding in), in
 # texels of the working resolution.
 OUTLINE_MARGIN = 2
@@ -52,64 +54,6 @@ def coverage(uvs: np.ndarray, faces: np.ndarray, width: int, height: int) -> np.
     return mask
 
 
-def erode(mask: np.ndarray, steps: int) -> np.ndarray:
-    out = mask.copy()
-    for _ in range(steps):
-        shrunk = out.copy()
-        shrunk[1:] &= out[:-1]
-        shrunk[:-1] &= out[1:]
-        shrunk[:, 1:] &= out[:, :-1]
-        shrunk[:, :-1] &= out[:, 1:]
-        out = shrunk
-    return out
-
-
-def _downsample(values: np.ndarray, weight: np.ndarray):
-    h, w = weight.shape
-    ph, pw = h + h % 2, w + w % 2
-    v = np.zeros((ph, pw, values.shape[2]), np.float64)
-    wt = np.zeros((ph, pw), np.float64)
-    v[:h, :w] = values * weight[..., None]
-    wt[:h, :w] = weight
-    v = v.reshape(ph // 2, 2, pw // 2, 2, -1).sum(axis=(1, 3))
-    wt = wt.reshape(ph // 2, 2, pw // 2, 2).sum(axis=(1, 3))
-    return np.where(wt[..., None] > 0, v / np.maximum(wt, 1e-12)[..., None], 0.0), np.minimum(wt, 1.0)
-
-
-def _upsample(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear enlargement of a pyramid level to `shape` (texel centres aligned)."""
-    h, w = values.shape[:2]
-    ys = np.clip((np.arange(shape[0]) + 0.5) * h / shape[0] - 0.5, 0, h - 1)
-    xs = np.clip((np.arange(shape[1]) + 0.5) * w / shape[1] - 0.5, 0, w - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    dtype = values.dtype
-    fy, fx = (ys - y0)[:, None, None].astype(dtype), (xs - x0)[None, :, None].astype(dtype)
-    # Separable: along x on the small image first, then along y (two full-size gathers, not four).
-    across = values[:, x0] * (1 - fx) + values[:, x1] * fx
-    return across[y0] * (1 - fy) + across[y1] * fy
-
-
-def push_pull(values: np.ndarray, known: np.ndarray, stop_level: int = 0):
-    """Fill the unknown texels from the known ones. Returns (filled, coarse): `filled` keeps known texels
-    as they are; `coarse` is the same fill from pyramid level `stop_level` (2**level times coarser) up,
-    i.e. a blurred version that still holds only the object's own colours."""
-    levels = [(np.asarray(values, np.float64), known.astype(np.float64))]
-    while max(levels[-1][1].shape) > 1:
-        levels.append(_downsample(*levels[-1]))
-    filled = levels[-1][0]
-    coarse = None
-    for index in range(len(levels) - 2, -1, -1):
-        v, w = levels[index]
-        up = _upsample(filled, w.shape)
-        filled = v * w[..., None] + up * (1 - w[..., None])
-        if index == stop_level:
-            coarse = filled
-    if coarse is None:
-        coarse = filled
-    return filled, coarse
-
-
 def continued_texture(rgba: np.ndarray, uvs: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(grown, blurred), float32 RGBA, rows top-down, straight alpha, 0..1: `grown` the size of `rgba`,
     `blurred` at most WORK_SIZE on its longer side (it holds no detail; the texture node interpolates).
@@ -130,10 +74,10 @@ def continued_texture(rgba: np.ndarray, uvs: np.ndarray, faces: np.ndarray) -> t
     blur_level = max(1, int(round(np.log2(max(h, w) / max(1, WORK_SIZE // BLUR_FACTOR)))))
     grown, blurred = push_pull(work, trusted, stop_level=min(blur_level, 12))
     # Smooth the blurred level once more back up: it must carry colour, not texel edges.
-    blurred = _upsample(blurred, (h, w)) if blurred.shape[:2] != (h, w) else blurred
+    blurred = upsample(blurred, (h, w)) if blurred.shape[:2] != (h, w) else blurred
     if factor > 1:
         # The picture itself where it is trusted, the fill (enlarged) everywhere else.
-        grown_full = _upsample(grown.astype(np.float32), (height, width))
+        grown_full = upsample(grown.astype(np.float32), (height, width))
         keep = np.repeat(np.repeat(trusted, factor, 0), factor, 1)[:height, :width]
         grown_full[keep] = rgba[keep]
         grown = grown_full

@@ -8,25 +8,17 @@ producing a silently wrong mesh. Any problem raises DependencyError; the pipelin
 training-free reconstruction."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from ..atomic import write_atomic
+from ..digest import sha256_of
 from ..errors import DependencyError
 from . import ModelConfig, build_model
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_NAME = "manifest.json"
 FORMAT = 1
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _folder(folder) -> Path:
