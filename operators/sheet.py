@@ -78,6 +78,22 @@ class MESH_FROM_IMAGE_OT_sheet_from_references(bpy.types.Operator):
         return {'FINISHED'}
 
 
+def draw_sheet_options(layout, props, size_active: bool | None = None) -> None:
+    """Build from Sheet's options, in its redo panel and (the remembered ones) in the Reference Sheet box.
+    `size_active`: whether Size applies (default: when not lined up with the references)."""
+    layout.prop(props, "align")
+    row = layout.row()
+    row.active = (not props.align) if size_active is None else size_active
+    row.prop(props, "size")
+    for name in ("template_vertices", "even_triangles", "device", "target_faces", "subdivision", "sharp_angle",
+                 "bake"):
+        layout.prop(props, name)
+    row = layout.row()
+    row.active = props.bake
+    row.prop(props, "bake_size")
+    layout.prop(props, "upright")
+
+
 class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
     """Build one closed, textured mesh from the reference sheet's pictures (at least two views, one of them the
     front or the back)"""
@@ -121,23 +137,8 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         return self._run_blocking(context, run)
 
     def draw(self, context):
-        layout = self.layout
-        layout.use_property_split = True
-        layout.prop(self, "align")
-        row = layout.row()
-        row.active = not self.align
-        row.prop(self, "size")
-        layout.prop(self, "template_vertices")
-        layout.prop(self, "even_triangles")
-        layout.prop(self, "device")
-        layout.prop(self, "target_faces")
-        layout.prop(self, "subdivision")
-        layout.prop(self, "sharp_angle")
-        layout.prop(self, "bake")
-        row = layout.row()
-        row.active = self.bake
-        row.prop(self, "bake_size")
-        layout.prop(self, "upright")
+        self.layout.use_property_split = True
+        draw_sheet_options(self.layout, self)
 
     def artist_options(self) -> contract.ArtistOptions:
         return contract.ArtistOptions(target_faces=self.target_faces, subdivision=self.subdivision,

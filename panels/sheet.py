@@ -3,7 +3,7 @@ each), From Reference Images, and Build from Sheet with its main options. Drawin
 import bpy
 
 from ..operators.sheet import VIEWS, MESH_FROM_IMAGE_OT_sheet, MESH_FROM_IMAGE_OT_sheet_from_references, \
-    SETTINGS_NAME, slot_empties
+    SETTINGS_NAME, draw_sheet_options, slot_empties
 from ..scene import reconstruction
 from ..scene.sheet_run import SheetRun
 from .sidebar import draw_progress_or_button, options_column
@@ -38,20 +38,7 @@ class MESH_FROM_IMAGE_PT_view3d_sheet(bpy.types.Panel):
         draw_progress_or_button(layout, run if isinstance(run, SheetRun) else None, BUILD, "Build from Sheet")
         options = context.window_manager.operator_properties_last(BUILD)
         if options is not None:
-            col = options_column(layout)
-            col.prop(options, "align")
-            sub = col.row()
-            sub.active = not options.align or not aligned
-            sub.prop(options, "size")
-            col.prop(options, "template_vertices")
-            col.prop(options, "target_faces")
-            col.prop(options, "subdivision")
-            col.prop(options, "bake")
-            sub = col.row()
-            sub.active = options.bake
-            sub.prop(options, "bake_size")
-            col.prop(options, "upright")
-
+            draw_sheet_options(options_column(layout), options, size_active=not options.align or not aligned)
 
 classes = (MESH_FROM_IMAGE_PT_view3d_sheet,)
 
