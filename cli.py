@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     contract.add_arguments(parser, ("size",) + contract.ENGINE_FLAGS)
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per picture")
+    parser.add_argument("--timeout", type=float, default=contract.JOB_TIMEOUT_S, help="seconds allowed per picture")
     parser.add_argument("--report", default=None, metavar="FILE.json",
                         help="write a JSON report of every picture here (rewritten after every picture)")
     # --faces, --quads, --voxel-first, --subdivision, --sharp-angle, --fill-sides, --bake, --upright, --objects:

@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     contract.add_arguments(parser.add_argument_group("artist options"), SHEET_ARTIST_OPTIONS + ("quads",))
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed")
+    parser.add_argument("--timeout", type=float, default=contract.JOB_TIMEOUT_S, help="seconds allowed")
     return parser
 
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))   # run as a script: the defaults come from inference.contract
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -79,11 +80,12 @@ def measure(folder: Path, jobs: int, extra: list[str]) -> tuple[float, float, in
 
 
 def main() -> None:
+    from inference import contract   # the product's defaults, defined once
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pictures", type=int, default=12)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--model", default="auto")
-    parser.add_argument("--vertices", type=int, default=2500)
+    parser.add_argument("--model", default=contract.default("model"))
+    parser.add_argument("--vertices", type=int, default=contract.default("template_vertices"))
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="batch-in-"))
     make_folder(folder, args.pictures)

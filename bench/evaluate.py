@@ -31,11 +31,12 @@ HIGHER_IS_BETTER = {"f@0.02", "f@0.05", "normal_consistency", "silhouette_iou", 
 
 
 def parse_args(argv=None):
+    from inference import contract   # the product's defaults, defined once
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--per-family", type=int, default=4, help="held-out views per shape family")
     p.add_argument("--families", default="", help="comma-separated subset of families")
-    p.add_argument("--vertices", type=int, default=2500, help="template / output density")
-    p.add_argument("--fit-steps", type=int, default=150)
+    p.add_argument("--vertices", type=int, default=contract.default("template_vertices"), help="template / output density")
+    p.add_argument("--fit-steps", type=int, default=contract.default("refine_steps"))
     p.add_argument("--models", default="shipped", help="comma-separated shipped model names, 'shipped' (all) or 'none'")
     p.add_argument("--run", action="append", default=[], help="also score this training run's latest checkpoint")
     p.add_argument("--no-fit", action="store_true", help="skip the '+fit' variants (faster)")

@@ -28,6 +28,7 @@ from PIL import Image  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, REPO)   # run as a script: the defaults come from inference.contract
 from blender_dev import DEV_MODULE as MODULE, enable_from_source  # noqa: E402
 
 ROWS = (
@@ -87,11 +88,12 @@ def side_by_side(path: str, folder: str) -> str:
 
 
 def main(argv=None) -> int:
+    from inference import contract   # the product's defaults, defined once
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("image", nargs="?", default=os.path.join(REPO, "examples", "mug.png"),
                         help="a picture with transparency or a plain background (default: examples/mug.png)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--vertices", type=int, default=2500)
+    parser.add_argument("--vertices", type=int, default=contract.default("template_vertices"))
     args = parser.parse_args(argv)
     enable_from_source(REPO)
     bpy.context.scene.cursor.location = (0, 0, 0)

@@ -136,13 +136,14 @@ def markdown(results: dict) -> str:
 
 
 def main(argv=None):
+    from inference import contract   # the product's defaults, defined once
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--views", help="one view set, comma-separated (default: the three standard sets)")
     p.add_argument("--objects", help="comma-separated subset of objects (default: all)")
     p.add_argument("--json", help="write per-object rows and means here")
     p.add_argument("--md", help="write the table of means here")
     p.add_argument("--no-hull", action="store_true", help="skip the voxel hull baseline")
-    p.add_argument("--vertices", type=int, default=2500)
+    p.add_argument("--vertices", type=int, default=contract.default("template_vertices"))
     p.add_argument("--fit-steps", type=int, help="override the sheet fit's step count (default: the engine's)")
     args = p.parse_args(argv)
 

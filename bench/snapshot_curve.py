@@ -41,11 +41,12 @@ def score_checkpoint(path: Path, views: list[dict], vertices: int) -> dict:
 
 
 def main(argv=None) -> None:
+    from inference import contract   # the product's defaults, defined once
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", type=Path, help="a training run folder with a snapshots/ folder")
     p.add_argument("--families", default="lamp,boat,bird")
     p.add_argument("--per-family", type=int, default=20)
-    p.add_argument("--vertices", type=int, default=2500)
+    p.add_argument("--vertices", type=int, default=contract.default("template_vertices"))
     p.add_argument("--also", action="append", default=[], type=Path, help="another checkpoint to score alongside")
     p.add_argument("--json", default="")
     p.add_argument("--threads", type=int, default=2)

@@ -76,6 +76,10 @@ MAX_ELEVATION = math.radians(80)
 # Blender keeps float properties in single precision: a slider at its max of pi reads back as 3.1415927.
 _FLOAT_SLACK = 1e-6
 AUTO = "auto"   # --upright's word for the model's estimate
+# How long a client waits for one job before it cancels it (the worker, Blender's operators and both commands'
+# --timeout). Not a limit inside the geometry, which stops on work budgets: a guard against a hung worker. Ten
+# minutes is far above the slowest real job (the 200k-vertex ceiling takes about a minute here).
+JOB_TIMEOUT_S = 600.0
 
 
 class OptionError(InputError, ValueError):

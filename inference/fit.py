@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 from scipy import ndimage
 
+from .contract import default as _default
 from .errors import Cancelled  # noqa: F401  (raised by progress callbacks; re-exported for callers)
 from .frame import FRAME_HALF_EXTENT
 from .meshes import face_pairs, unique_edges
@@ -97,13 +98,15 @@ def _rim_candidates(v, f, torch):
         return rim if rim.numel() >= 16 else torch.arange(len(v), device=v.device)
 
 
-def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, steps: int = 150,
+def fit_to_silhouette(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, steps: int | None = None,
                       device=None, progress=None, lr: float = 0.003, weights: dict | None = None) -> np.ndarray:
     """Refined vertex positions (same faces) whose silhouette follows `mask_grid`.
 
     On the CPU (device None or cpu) the gradient is written out by hand in numpy (_fit_numpy): at 2.5k
     vertices torch spent ~8 ms a step on autograd's bookkeeping and per-op overhead where the arithmetic
-    needs ~2 with the matching. On an accelerator the same loss runs in torch (_fit_torch)."""
+    needs ~2 with the matching. On an accelerator the same loss runs in torch (_fit_torch). `steps` defaults
+    to the contract's refine_steps."""
+    steps = _default("refine_steps") if steps is None else steps
     if steps <= 0:
         return np.asarray(vertices, np.float32)
     w = {**WEIGHTS, **(weights or {})}

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .contract import VERTICES_MAX, VERTICES_MIN
+from .contract import MODEL_AUTO, MODEL_NONE, VERTICES_MAX, VERTICES_MIN
 from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
 from .image_io import picture_facts, read_mask, read_source
@@ -132,13 +132,13 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
                 info["elevation"] = elevation   # Blender's Stand Upright uses it unless the artist types one
         except DependencyError as exc:
             # A missing or damaged weights file must not cost the artist their result.
-            info["model"] = "none"
+            info["model"] = MODEL_NONE
             info["warning"] = f"{exc} Fell back to the training-free reconstruction."
         timings["network"] = time.perf_counter() - t
     if vertices is None:
         report("template", 0.0)
         vertices, faces = inflation_template(mask_grid, opts.template_vertices)
-        info.setdefault("model", "none")
+        info.setdefault("model", MODEL_NONE)
         timings["template"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -185,14 +185,14 @@ def _grid_holes(mask_grid: np.ndarray):
 
 def _resolve_model(requested: str, info: dict) -> str | None:
     """The learned prior to run, or None for the training-free path."""
-    requested = (requested or "none").lower()
-    if requested == "none":
+    requested = (requested or MODEL_NONE).lower()
+    if requested == MODEL_NONE:
         return None
     try:
         from . import prior
     except ImportError:
         prior = None
-    if requested == "auto":
+    if requested == MODEL_AUTO:
         chosen = prior.default_model() if prior is not None else None
         if chosen is None and prior is not None:
             # No default because the manifest is unreadable (not because none ships): say so, as for damaged weights.
@@ -203,7 +203,7 @@ def _resolve_model(requested: str, info: dict) -> str | None:
                 info["warning"] = f"{exc} Fell back to the training-free reconstruction."
         return chosen
     if prior is None or requested not in prior.available_models():
-        known = ", ".join(["auto", "none"] + (prior.available_models() if prior is not None else []))
+        known = ", ".join([MODEL_AUTO, MODEL_NONE] + (prior.available_models() if prior is not None else []))
         raise InputError(f"Unknown model '{requested}'. Choose one of: {known}.")
     return requested
 

@@ -151,7 +151,7 @@ class WorkerRun:
                 self._remove_temp()
         return self.answer
 
-    def wait(self, timeout: float = 600):
+    def wait(self, timeout: float = contract.JOB_TIMEOUT_S):
         """Block until the answer is there (scripts, background mode, CLI)."""
         if self.answer is None:
             try:
@@ -215,7 +215,7 @@ class ReconstructionRun(WorkerRun):
             return ("starting the worker", 0.0)
         return self.job.progress
 
-    def wait(self, timeout: float = 600) -> MeshResult:
+    def wait(self, timeout: float = contract.JOB_TIMEOUT_S) -> MeshResult:
         """Block until the answer is there; with `all_objects`, until every object's answer is there."""
         super().wait(timeout)
         for run in self._start_others():

@@ -161,7 +161,7 @@ class Job:
             raise self._error
         return self._result
 
-    def wait(self, timeout: float | None = 600.0) -> "contract.MeshResult":
+    def wait(self, timeout: float | None = contract.JOB_TIMEOUT_S) -> "contract.MeshResult":
         """Block until the job ends and return its result. After ``timeout`` seconds the job is cancelled and
         WorkerError(kind="timeout") is raised."""
         if not self._finished.wait(timeout):

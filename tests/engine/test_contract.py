@@ -287,7 +287,7 @@ _EXTENSION_SOURCES = sorted(
 # Names the contract defines that no other module may define again (assignment, class or function).
 _CONTRACT_ONLY = {"DEVICE_ITEMS", "OBJECT_ITEMS", "OBJECT_MODES", "ELEVATION_ITEMS", "SHAPE_PRIORS", "FACE_TOLERANCE",
                   "MAX_ELEVATION", "FACES_MAX", "BAKE_MIN", "BAKE_MAX", "SUBDIVISION_MAX", "TopologyOptions",
-                  "OutputOptions", "ArtistOptions"}
+                  "OutputOptions", "ArtistOptions", "JOB_TIMEOUT_S", "MODEL_AUTO", "MODEL_NONE", "PROTOCOL_VERSION"}
 
 
 def _all_option_names():
@@ -333,6 +333,27 @@ def test_no_option_is_defined_outside_the_contract():
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
                 targets.append(node.target.id)
             found += [f"{where}:{node.lineno}: defines {t}" for t in targets if t in _CONTRACT_ONLY]
+    assert not found, "\n".join(found)
+
+
+def test_no_function_restates_a_contract_default():
+    """A keyword default that is an option's (a fit's `steps`, a job's `timeout`, a model name) is read from
+    the contract, not written as a number or word again: the 600-second wait and the 150 fit steps were."""
+    restated = {"refine_steps", "timeout", "model", "template_vertices"}
+    found = []
+    for path in _EXTENSION_SOURCES:
+        # The silhouette fit's `steps` is refine_steps; the sheet fit's own step count is not an option.
+        names = restated | ({"steps"} if path.name == "fit.py" else set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            a = node.args
+            positional = a.posonlyargs + a.args
+            pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            found += [f"{path.relative_to(REPO)}:{node.lineno}: {node.name}({arg.arg}={d.value!r})"
+                      for arg, d in pairs if arg.arg in names and isinstance(d, ast.Constant)
+                      and d.value is not None and not isinstance(d.value, bool)]
     assert not found, "\n".join(found)
 
 
