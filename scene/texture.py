@@ -14,6 +14,7 @@ import numpy as np
 from . import texture_fill
 from .image_source import image_pixels
 from .material import image_material
+from .packed_image import packed_image
 from .mesh_object import UV_MAP_NAME
 
 FACING_ATTRIBUTE = "mfi_facing"
@@ -37,11 +38,8 @@ def write_facing(mesh, view_direction=(0.0, -1.0, 0.0)) -> None:
 
 
 def _new_image(name: str, rgba_top_down: np.ndarray) -> bpy.types.Image:
-    height, width = rgba_top_down.shape[:2]
-    image = bpy.data.images.new(name, width, height, alpha=True)
-    image.pixels.foreach_set(np.ascontiguousarray(rgba_top_down[::-1]).ravel())
-    image.pack()   # generated pixels live only in memory; packing keeps them in the .blend
-    return image
+    # Packed: generated pixels would live only in memory; packed they stay in the .blend.
+    return packed_image(name, rgba_top_down)
 
 
 def mesh_uv_triangles(mesh) -> tuple[np.ndarray, np.ndarray]:

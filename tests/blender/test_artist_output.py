@@ -126,6 +126,41 @@ def test_fill_sides_material_and_grown_texture(clean_data, blob):
     assert np.allclose(pixels[..., :3], (200 / 255, 60 / 255, 40 / 255), atol=0.03)
 
 
+def test_fill_sides_textures_are_packed_and_come_back_from_a_saved_file(clean_data, blob, tmp_path):
+    """The grown textures are PNGs written by scene/packed_image.py, packed: a saved .blend holds them, pixel
+    for pixel, and they are what setting the floats on a byte image and packing it (Blender's own PNG) held."""
+    bpy = clean_data
+    obj = _make(bpy, blob, fill_sides=True)
+    images = [n.image for n in obj.active_material.node_tree.nodes if n.type == 'TEX_IMAGE']
+    assert len(images) == 2
+
+    def pixels(image):
+        values = np.empty(image.size[0] * image.size[1] * 4, np.float32)
+        image.pixels.foreach_get(values)
+        return values
+    before = {}
+    for image in images:
+        assert image.packed_file is not None and image.source == 'FILE' and image.file_format == 'PNG'
+        assert not image.is_dirty and image.alpha_mode == 'STRAIGHT' and not image.is_float
+        before[image.name] = pixels(image)
+        # Blender's own way gives the same bytes: the floats set on a new byte image, packed by Blender.
+        own = bpy.data.images.new("own way", *image.size, alpha=True)
+        own.pixels.foreach_set(before[image.name])
+        own.pack()
+        assert np.array_equal(pixels(own), before[image.name])
+        bpy.data.images.remove(own)
+    saved = tmp_path / "saved.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(saved), copy=True)
+    with bpy.data.libraries.load(str(saved)) as (source, target):
+        target.images = [name for name in source.images if name in before]
+    assert len(target.images) == 2
+    for image in target.images:
+        original = next(name for name in before if image.name.startswith(name))
+        assert image.packed_file is not None
+        assert np.array_equal(pixels(image), before[original])
+        bpy.data.images.remove(image)
+
+
 def test_bake_to_one_texture_on_an_unwrap(clean_data, blob, tmp_path):
     bpy = clean_data
     obj = _make(bpy, blob, bake=True, bake_size=128)

@@ -60,7 +60,7 @@ def _awkward_triangles(rng, width, height):
     ]
     for _ in range(300):
         centre = rng.random(2)
-        size = 10.0 ** rng.uniform(-4, -0.5)
+        size = 10.0 ** rng.uniform(-4, -1.2)
         tris.append(centre + rng.normal(0, size, (3, 2)))
     for _ in range(100):   # needles: two corners close together, the third far
         p = rng.random(2)
@@ -73,7 +73,7 @@ def _awkward_triangles(rng, width, height):
     return uvs, np.concatenate([faces, faces[:, ::-1]])
 
 
-@pytest.mark.parametrize("width,height", [(512, 512), (333, 500), (64, 48), (7, 5), (1, 1)])
+@pytest.mark.parametrize("width,height", [(256, 256), (333, 500), (64, 48), (7, 5), (1, 1)])
 def test_coverage_is_the_brute_force_test_texel_for_texel(width, height):
     rng = np.random.default_rng(width * 1000 + height)
     for uvs, faces in (_grid_mesh(23, rng, 0.004), _grid_mesh(60, rng, 0.0), _awkward_triangles(rng, width, height)):
