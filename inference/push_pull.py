@@ -68,7 +68,20 @@ def _lerp_axis(values: np.ndarray, size: int, axis: int) -> np.ndarray:
     i0 = np.floor(t).astype(int)
     i1 = np.minimum(i0 + 1, n - 1)
     f = (t - i0).astype(dtype).reshape((-1,) + (1,) * (values.ndim - 1 - axis))
-    return values[at(i0)] * (1 - f) + values[at(i1)] * f
+    if size < 4 * n:
+        return values[at(i0)] * (1 - f) + values[at(i1)] * f
+    # Much larger (the blurred level back to the picture's size): the output texels between the same two input
+    # texels in one go, each input texel broadcast instead of gathered for every output texel (the same numbers).
+    shape = list(values.shape)
+    shape[axis] = size
+    out = np.empty(shape, dtype)
+    g = 1 - f
+    starts = np.flatnonzero(np.r_[True, i0[1:] != i0[:-1]])
+    for start, end in zip(starts, np.r_[starts[1:], size]):
+        block = out[at(slice(start, end))]
+        np.multiply(values[at(slice(i0[start], i0[start] + 1))], g[start:end], out=block)
+        block += values[at(slice(i1[start], i1[start] + 1))] * f[start:end]
+    return out
 
 
 def upsample(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

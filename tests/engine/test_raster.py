@@ -142,3 +142,12 @@ def test_push_pull_gives_the_same_numbers(shape, dtype, channels):
             assert a.dtype == b.dtype and np.array_equal(a, b)
     for target in [(shape[0] * 2, shape[1] * 2), (shape[0] * 3 + 1, shape[1] + 5), shape]:
         assert np.array_equal(push_pull.upsample(values, target), reference_upsample(values, target))
+
+
+@pytest.mark.parametrize("source,target", [((32, 32), (512, 512)), ((5, 7), (123, 40)), ((1, 1), (9, 4)),
+                                           ((3, 40), (61, 41)), ((16, 2), (16, 30))])
+def test_large_enlargements_give_the_same_numbers(source, target):
+    values = np.random.default_rng(source[0] + target[1]).random(source + (4,))
+    for dtype in (np.float64, np.float32):
+        v = values.astype(dtype)
+        assert np.array_equal(push_pull.upsample(v, target), reference_upsample(v, target))
