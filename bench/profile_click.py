@@ -106,7 +106,13 @@ def main() -> int:
     stages.wrap(texture_fill, "coverage", "      coverage")
     stages.wrap(texture_fill, "push_pull", "      push_pull")
     stages.wrap(texture_fill, "upsample", "      upsample")
-    stages.wrap(texture, "_new_image", "    _new_image (x2, pixels + pack)")
+    if hasattr(texture, "_new_image"):   # before the PNGs were encoded here
+        stages.wrap(texture, "_new_image", "    _new_image (x2, pixels + pack)")
+    else:
+        stages.wrap(texture, "packed_image", "    packed_image (x2)")
+        stages.wrap(texture, "png_bytes", "    png_bytes (x2, both threads)")
+        stages.wrap(texture.BackgroundFill, "textures_for", "    waiting for the background textures")
+        stages.wrap(texture, "_textures", "    _textures (fill + PNGs, any thread)")
     stages.wrap(texture, "image_material", "    image_material")
     stages.wrap(build, "image_material", "  image_material (plain)")
     placement = mod("scene.placement")

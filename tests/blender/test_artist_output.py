@@ -161,6 +161,34 @@ def test_fill_sides_textures_are_packed_and_come_back_from_a_saved_file(clean_da
         bpy.data.images.remove(image)
 
 
+@pytest.mark.parametrize("options,started", [({}, True), ({"target_faces": 300}, False)])
+def test_fill_sides_textures_are_the_built_mesh_s(clean_data, blob, monkeypatch, options, started):
+    """The textures started on a thread from the worker's triangles (scene/texture.BackgroundFill) are used
+    only when they are the built mesh's: the packed files are, byte for byte, what the built mesh's own UV
+    triangles give. A face count changes the faces, so nothing is started then."""
+    bpy = clean_data
+    texture = import_module(f"{MODULE}.scene.texture")
+    image_source = import_module(f"{MODULE}.scene.image_source")
+    used = []
+    original = texture.BackgroundFill.textures_for
+
+    def recording(self, uvs, triangles):
+        answer = original(self, uvs, triangles)
+        used.append(answer is not None)
+        return answer
+    monkeypatch.setattr(texture.BackgroundFill, "textures_for", recording)
+    obj = _make(bpy, blob, fill_sides=True, **options)
+    assert used == ([True] if started else [])
+    nodes = obj.active_material.node_tree.nodes
+    bsdf = next(n for n in nodes if n.type == 'BSDF_PRINCIPLED')
+    sharp = bsdf.inputs["Alpha"].links[0].from_node.image
+    soft = next(n.image for n in nodes if n.type == 'TEX_IMAGE' and n.image != sharp)
+    picture = next(i for i in bpy.data.images if i.filepath and bpy.path.abspath(i.filepath) == str(blob))
+    _, _, grown_png, blurred_png = texture._textures(image_source.image_pixels(picture),
+                                                     *texture.mesh_uv_triangles(obj.data))
+    assert sharp.packed_file.data == grown_png and soft.packed_file.data == blurred_png
+
+
 def test_bake_to_one_texture_on_an_unwrap(clean_data, blob, tmp_path):
     bpy = clean_data
     obj = _make(bpy, blob, bake=True, bake_size=128)
