@@ -68,6 +68,9 @@ def main(argv=None) -> int:
     if not images:
         p.error("no images given and none in examples/")
 
+    # As the worker and the command line run the engine: OpenMP set before torch loads (inference/threads.py).
+    from inference.threads import wait_passively
+    wait_passively()
     import torch
 
     options = contract.options_from_args(args)

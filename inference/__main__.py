@@ -104,6 +104,8 @@ class _Interrupt:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .threads import wait_passively
+    wait_passively()   # before torch is imported (also for --jobs workers, which inherit the environment)
     from . import sheet_cli   # --front/--right/... : one mesh from a reference sheet
     if sheet_cli.wanted(sys.argv[1:] if argv is None else argv):
         return sheet_cli.main(sys.argv[1:] if argv is None else argv)

@@ -115,7 +115,9 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     t = time.perf_counter()
     vertices, faces, reference = None, None, None
     model = _resolve_model(opts.model, info)
-    if model is not None and not (frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5).any():
+    # The network's mask grid, once: the thinness check and the network read the same one.
+    network_mask = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5 if model is not None else None
+    if model is not None and not network_mask.any():
         # Thinner than a cell of the network's grid (a 1-pixel strip): the template's finer grids can still
         # mesh it, or say what to do; the network would only see an empty mask.
         info["warning"] = "The object is too thin for the learned prior's grid; the training-free path ran."
@@ -125,7 +127,8 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
         try:
             network_vertices = min(int(opts.template_vertices), NETWORK_MAX_VERTICES) if opts.remesh \
                 else int(opts.template_vertices)
-            vertices, faces, reference, elevation = _apply_prior(model, frame, work, m, device, network_vertices)
+            vertices, faces, reference, elevation = _apply_prior(model, frame, work, m, device, network_vertices,
+                                                                 network_mask)
             info["network_vertices"] = int(len(vertices))
             info["model"] = model
             if elevation is not None:
@@ -233,11 +236,13 @@ def _resolve_model(requested: str, info: dict) -> str | None:
     return requested
 
 
-def _apply_prior(model: str, frame: Frame, work: np.ndarray, m: np.ndarray, device, target_vertices: int):
+def _apply_prior(model: str, frame: Frame, work: np.ndarray, m: np.ndarray, device, target_vertices: int,
+                 mask_grid: np.ndarray | None = None):
     from . import prior
 
     rgb_grid = frame.sample_grid(work[:, :, :3], NETWORK_GRID)
-    mask_grid = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5
+    if mask_grid is None:
+        mask_grid = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5
     vertices, faces, template = prior.apply_prior(model, rgb_grid, mask_grid, device, target_vertices, with_template=True)
     return vertices, faces, template, prior.estimate_elevation(model, rgb_grid, mask_grid, device)
 

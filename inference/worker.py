@@ -351,6 +351,8 @@ def _ready_event() -> dict:
 
 
 def main() -> int:
+    from .threads import wait_passively
+    wait_passively()   # before anything imports torch (the package check below does)
     channel = _Channel(_claim_stdout())
     missing = _missing_packages()
     if missing:

@@ -74,13 +74,20 @@ def build_object(context, source: ImageSource, result, size: float, location,
             created.add(bpy.data.images, image)
         shared_material = None
         objects, reports, transforms = [], [], []
+        background = None
+        if len(parts) == 1 and (output.fill_sides or output.bake_size) and not (output.quads or output.target_faces):
+            # The textures depend on the built mesh's UV triangles, which are the answer's unless the cleanup
+            # or a topology option changes the faces: start them now, beside the mesh build (texture.py).
+            from .image_source import image_pixels
+            from .texture import BackgroundFill
+            background = BackgroundFill(image_pixels(image), parts[0].uvs, parts[0].faces)
         for index, part in enumerate(parts):
             name = source.name if len(parts) == 1 else f"{source.name} {index + 1}"
             mesh, cleanup = build_mesh(name, part.vertices, part.faces, part.uvs, size)
             created.add(bpy.data.meshes, mesh)
             obj = created.add(bpy.data.objects, add_object(context, name, mesh, location))
             cleanup = apply_topology(obj, output, picture_map, size) or cleanup
-            material, grown_images = _material(name, image, obj, output, created)
+            material, grown_images = _material(name, image, obj, output, created, background)
             if material is None:
                 if shared_material is None:
                     shared_material = created.add(bpy.data.materials, image_material(source.name, image))
@@ -117,14 +124,15 @@ def build_object(context, source: ImageSource, result, size: float, location,
     return BuiltObject(objects[0], worst, objects, camera, elevation)
 
 
-def _material(name, image, obj, output: ArtistOptions, created: _Created):
+def _material(name, image, obj, output: ArtistOptions, created: _Created, background=None):
     """The grown-in material for this object and the images it made, when asked for (its texture depends
-    on the object's own projection); (None, []) for the plain picture material, which all objects share."""
+    on the object's own projection); (None, []) for the plain picture material, which all objects share.
+    `background`: texture.BackgroundFill, the textures already under way (used if they fit this mesh)."""
     if not output.fill_sides and not output.bake_size:
         return None, []
     from .texture import filled_material, write_facing
     write_facing(obj.data)
-    material, images = filled_material(name, image, obj.data)
+    material, images = filled_material(name, image, obj.data, background)
     for made in images:
         created.add(bpy.data.images, made)
     return created.add(bpy.data.materials, material), images

@@ -72,12 +72,9 @@ class ImageSource:
 
 
 def _image_from_pixels(name: str, rgba: np.ndarray):
-    height, width = rgba.shape[:2]
-    image = bpy.data.images.new(name, width, height, alpha=True)
-    flat = (rgba[::-1].astype(np.float32) / (255.0 if rgba.dtype == np.uint8 else 1.0)).ravel()
-    image.pixels.foreach_set(flat)
-    image.pack()   # generated pixels survive a save and reach the exporters (GLB embeds packed images)
-    return image
+    # Packed, the pixels survive a save and reach the exporters (GLB embeds packed images).
+    from .packed_image import packed_image
+    return packed_image(name, rgba)
 
 
 def from_file(filepath: str, name: str = "") -> ImageSource:

@@ -8,6 +8,8 @@ near the silhouette show smooth colour instead of streaks, and front and back me
 along the silhouette: no seam."""
 from __future__ import annotations
 
+import threading
+
 import bpy
 import numpy as np
 
@@ -15,6 +17,7 @@ from . import texture_fill
 from .image_source import image_pixels
 from .material import image_material
 from .mesh_object import UV_MAP_NAME
+from .packed_image import packed_image, png_bytes
 
 FACING_ATTRIBUTE = "mfi_facing"
 # |normal . view| below EDGE_ON is edge-on (fully blurred), above SQUARE fully sharp.
@@ -36,12 +39,52 @@ def write_facing(mesh, view_direction=(0.0, -1.0, 0.0)) -> None:
     attribute.data.foreach_set("value", facing)
 
 
-def _new_image(name: str, rgba_top_down: np.ndarray) -> bpy.types.Image:
-    height, width = rgba_top_down.shape[:2]
-    image = bpy.data.images.new(name, width, height, alpha=True)
-    image.pixels.foreach_set(np.ascontiguousarray(rgba_top_down[::-1]).ravel())
-    image.pack()   # generated pixels live only in memory; packing keeps them in the .blend
-    return image
+def _textures(rgba: np.ndarray, uvs: np.ndarray, triangles: np.ndarray):
+    """(grown, blurred, grown PNG, blurred PNG): the two textures and their packed files, both encoded at once
+    (zlib and numpy let go of the GIL). Numpy and the standard library only: it may run on a thread."""
+    grown, blurred = texture_fill.continued_texture(rgba, uvs, triangles)
+    encoded = {}
+    helper = threading.Thread(target=lambda: encoded.update(grown=png_bytes(grown)), name="mesh-from-image-png")
+    helper.start()
+    try:
+        blurred_png = png_bytes(blurred)
+    finally:
+        helper.join()
+    if "grown" not in encoded:   # the helper failed: encode here, so its error shows
+        encoded["grown"] = png_bytes(grown)
+    return grown, blurred, encoded["grown"], blurred_png
+
+
+class BackgroundFill:
+    """The Fill Sides textures computed on a thread from the worker's own triangles, started before the mesh is
+    built, so that they are ready (or nearly) when the material is made. They are used only when the built
+    mesh's UV triangles are exactly those triangles (the cleanup merged nothing and no topology option changed
+    the faces, as for every picture tried): then they are the textures the built mesh gives, texel for texel."""
+
+    def __init__(self, rgba: np.ndarray, uvs: np.ndarray, faces: np.ndarray):
+        uvs = np.asarray(uvs, np.float32)
+        faces = np.asarray(faces)
+        self._triangles = uvs[faces]
+        self._answer = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(rgba, uvs, faces), name="mesh-from-image-fill",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, rgba, uvs, faces) -> None:
+        try:
+            self._answer = _textures(rgba, uvs, faces)
+        except BaseException as exc:   # handed to the main thread by textures_for()
+            self._error = exc
+
+    def textures_for(self, uvs: np.ndarray, triangles: np.ndarray):
+        """_textures()' answer for this mesh, or None when its UV triangles are not the ones computed from."""
+        if not np.array_equal(uvs[triangles], self._triangles):   # (False also for another shape)
+            return None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._answer
 
 
 def mesh_uv_triangles(mesh) -> tuple[np.ndarray, np.ndarray]:
@@ -54,15 +97,21 @@ def mesh_uv_triangles(mesh) -> tuple[np.ndarray, np.ndarray]:
     return uv.reshape(-1, 2), tris.reshape(-1, 3)
 
 
-def filled_material(name: str, image, mesh) -> tuple[bpy.types.Material, list]:
-    """A material showing the picture on every side; returns it and the images it made (for clean-up)."""
+def filled_material(name: str, image, mesh,
+                    background: BackgroundFill | None = None) -> tuple[bpy.types.Material, list]:
+    """A material showing the picture on every side; returns it and the images it made (for clean-up).
+    `background`: the textures already under way for this mesh's triangles (used if they are this mesh's)."""
     uvs, triangles = mesh_uv_triangles(mesh)
-    grown, blurred = texture_fill.continued_texture(image_pixels(image), uvs, triangles)
+    textures = background.textures_for(uvs, triangles) if background is not None else None
+    if textures is None:
+        textures = _textures(image_pixels(image), uvs, triangles)
+    grown, blurred, grown_png, blurred_png = textures
     made = []
     try:
-        grown_image = _new_image(f"{name} texture", grown)
+        # Packed: generated pixels would live only in memory; packed they stay in the .blend.
+        grown_image = packed_image(f"{name} texture", grown, grown_png)
         made.append(grown_image)
-        blurred_image = _new_image(f"{name} texture (sides)", blurred)
+        blurred_image = packed_image(f"{name} texture (sides)", blurred, blurred_png)
         made.append(blurred_image)
         material = image_material(name, grown_image)
     except Exception:

@@ -6,7 +6,8 @@ across the silhouette by construction (both sides sample the same texel there). 
 and near the silhouette: texels there are partly background (a white fringe or transparent holes), and
 faces seen edge-on stretch those few texels into streaks. So:
 
-- `coverage`: where the mesh's front projection lands in the picture (its UV triangles, rasterised);
+- `coverage`: where the mesh's front projection lands in the picture (its UV triangles, rasterised:
+  inference/raster.py);
 - trusted texels: inside that coverage, a few texels away from its outline (and opaque in the picture);
 - `grown`: the trusted colours grown outward over everything else (push-pull: averaged down an image
   pyramid, then filled back up), so the outline samples the object's own colour, never the backdrop;
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..inference.push_pull import erode, push_pull, upsample
+from ..inference.raster import coverage  # noqa: F401 - also this module's name for it
 
 # Texels this close to the outline are not trusted (anti-aliased edge, backdrop bleeding in), in
 # texels of the working resolution.
@@ -25,33 +27,6 @@ OUTLINE_MARGIN = 2
 BLUR_FACTOR = 24
 # The work is done at most this large (longer side); the result is scaled back up to the picture.
 WORK_SIZE = 1024
-
-
-def coverage(uvs: np.ndarray, faces: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(height, width) bool, rows top-down: texels whose centre lies in one of the UV triangles."""
-    tri = np.asarray(uvs, np.float64)[np.asarray(faces)]          # (F, 3, 2)
-    px = tri[..., 0] * width - 0.5                                 # texel-centre coordinates
-    py = (1.0 - tri[..., 1]) * height - 0.5
-    x0 = np.clip(np.floor(px.min(1)), 0, width - 1).astype(np.int64)
-    x1 = np.clip(np.ceil(px.max(1)), 0, width - 1).astype(np.int64)
-    y0 = np.clip(np.floor(py.min(1)), 0, height - 1).astype(np.int64)
-    y1 = np.clip(np.ceil(py.max(1)), 0, height - 1).astype(np.int64)
-    bw, bh = x1 - x0 + 1, y1 - y0 + 1
-    counts = bw * bh
-    face = np.repeat(np.arange(len(tri)), counts)
-    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    qx = x0[face] + local % bw[face]
-    qy = y0[face] + local // bw[face]
-    # Barycentric sign test (either winding: front- and back-facing triangles both count).
-    ax, ay, bx, by, cx, cy = (px[face, 0], py[face, 0], px[face, 1], py[face, 1], px[face, 2], py[face, 2])
-    d1 = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax)
-    d2 = (cx - bx) * (qy - by) - (cy - by) * (qx - bx)
-    d3 = (ax - cx) * (qy - cy) - (ay - cy) * (qx - cx)
-    eps = 1e-9
-    inside = ((d1 >= -eps) & (d2 >= -eps) & (d3 >= -eps)) | ((d1 <= eps) & (d2 <= eps) & (d3 <= eps))
-    mask = np.zeros((height, width), bool)
-    mask[qy[inside], qx[inside]] = True
-    return mask
 
 
 def continued_texture(rgba: np.ndarray, uvs: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -126,6 +126,69 @@ def test_fill_sides_material_and_grown_texture(clean_data, blob):
     assert np.allclose(pixels[..., :3], (200 / 255, 60 / 255, 40 / 255), atol=0.03)
 
 
+def test_fill_sides_textures_are_packed_and_come_back_from_a_saved_file(clean_data, blob, tmp_path):
+    """The grown textures are PNGs written by scene/packed_image.py, packed: a saved .blend holds them, pixel
+    for pixel, and they are what setting the floats on a byte image and packing it (Blender's own PNG) held."""
+    bpy = clean_data
+    obj = _make(bpy, blob, fill_sides=True)
+    images = [n.image for n in obj.active_material.node_tree.nodes if n.type == 'TEX_IMAGE']
+    assert len(images) == 2
+
+    def pixels(image):
+        values = np.empty(image.size[0] * image.size[1] * 4, np.float32)
+        image.pixels.foreach_get(values)
+        return values
+    before = {}
+    for image in images:
+        assert image.packed_file is not None and image.source == 'FILE' and image.file_format == 'PNG'
+        assert not image.is_dirty and image.alpha_mode == 'STRAIGHT' and not image.is_float
+        before[image.name] = pixels(image)
+        # Blender's own way gives the same bytes: the floats set on a new byte image, packed by Blender.
+        own = bpy.data.images.new("own way", *image.size, alpha=True)
+        own.pixels.foreach_set(before[image.name])
+        own.pack()
+        assert np.array_equal(pixels(own), before[image.name])
+        bpy.data.images.remove(own)
+    saved = tmp_path / "saved.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(saved), copy=True)
+    with bpy.data.libraries.load(str(saved)) as (source, target):
+        target.images = [name for name in source.images if name in before]
+    assert len(target.images) == 2
+    for image in target.images:
+        original = next(name for name in before if image.name.startswith(name))
+        assert image.packed_file is not None
+        assert np.array_equal(pixels(image), before[original])
+        bpy.data.images.remove(image)
+
+
+@pytest.mark.parametrize("options,started", [({}, True), ({"target_faces": 300}, False)])
+def test_fill_sides_textures_are_the_built_mesh_s(clean_data, blob, monkeypatch, options, started):
+    """The textures started on a thread from the worker's triangles (scene/texture.BackgroundFill) are used
+    only when they are the built mesh's: the packed files are, byte for byte, what the built mesh's own UV
+    triangles give. A face count changes the faces, so nothing is started then."""
+    bpy = clean_data
+    texture = import_module(f"{MODULE}.scene.texture")
+    image_source = import_module(f"{MODULE}.scene.image_source")
+    used = []
+    original = texture.BackgroundFill.textures_for
+
+    def recording(self, uvs, triangles):
+        answer = original(self, uvs, triangles)
+        used.append(answer is not None)
+        return answer
+    monkeypatch.setattr(texture.BackgroundFill, "textures_for", recording)
+    obj = _make(bpy, blob, fill_sides=True, **options)
+    assert used == ([True] if started else [])
+    nodes = obj.active_material.node_tree.nodes
+    bsdf = next(n for n in nodes if n.type == 'BSDF_PRINCIPLED')
+    sharp = bsdf.inputs["Alpha"].links[0].from_node.image
+    soft = next(n.image for n in nodes if n.type == 'TEX_IMAGE' and n.image != sharp)
+    picture = next(i for i in bpy.data.images if i.filepath and bpy.path.abspath(i.filepath) == str(blob))
+    _, _, grown_png, blurred_png = texture._textures(image_source.image_pixels(picture),
+                                                     *texture.mesh_uv_triangles(obj.data))
+    assert sharp.packed_file.data == grown_png and soft.packed_file.data == blurred_png
+
+
 def test_bake_to_one_texture_on_an_unwrap(clean_data, blob, tmp_path):
     bpy = clean_data
     obj = _make(bpy, blob, bake=True, bake_size=128)
