@@ -1,6 +1,7 @@
 """Reference-sheet quality on the real validation set (/work/shared/realval/multiview, validation only).
 
     python -m bench.sheets [--views front,right] [--json FILE] [--md FILE] [--objects a,b]
+    python -m bench.sheets --speed [--objects a,b] [--repeats 3]
 
 For each view set (default: front+right, front+right+top, all four) every object's sheet is reconstructed
 with inference.sheets.reconstruct_views from its cut-outs and scored against the front view's ground truth
@@ -8,7 +9,11 @@ with inference.metrics (10k surface samples, a fixed 10k subset of the truth, z 
 extent, Chamfer-L1, F@0.02/0.05, normal consistency). Silhouette IoU is measured in every given view: the
 mesh is projected orthographically into that view's own frame (the front-to-view scale and offset read off
 the two ground-truth point sets, not off the reconstruction) and compared with that view's true mask.
-A voxel hull row (128^3 hull of the true silhouettes, no smoothing) is the baseline."""
+A voxel hull row (128^3 hull of the true silhouettes, no smoothing) is the baseline.
+
+--speed times whole runs instead (no scoring): reconstruct_views on each object's four 256-px views (front,
+right, back, top), one warm-up run first, then the median over `--repeats` of the wall time and of the
+process's CPU time per object, and of each stage; CPU time is what a loaded machine does not inflate."""
 from __future__ import annotations
 
 import argparse
@@ -87,7 +92,7 @@ def hull_mesh(obj: str, views, truths: dict):
     return march(occupancy, grid, level=0.5)
 
 
-def run_set(objects, views, method: str, options, fit_steps=None) -> list[dict]:
+def run_set(objects, views, method: str, options, fit_steps=None, restore_steps=None) -> list[dict]:
     from inference.sheets import reconstruct_views
 
     rows = []
@@ -98,7 +103,8 @@ def run_set(objects, views, method: str, options, fit_steps=None) -> list[dict]:
         if method == "hull":
             v, f = hull_mesh(obj, views, truths)
         else:
-            r = reconstruct_views({n: str(ROOT / f"{obj}_{n}.png") for n in views}, options, fit_steps=fit_steps)
+            r = reconstruct_views({n: str(ROOT / f"{obj}_{n}.png") for n in views}, options, fit_steps=fit_steps,
+                                  restore_steps=restore_steps)
             v, f, warnings = r.vertices, r.faces, r.warnings
         seconds = time.perf_counter() - t
         row = {"object": obj, "seconds": seconds, "warnings": warnings, **score(v, f, obj, views, truths)}
@@ -135,6 +141,34 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def speed(objects, options, repeats: int) -> dict:
+    """Median wall and CPU seconds of a whole four-view run per object, and per stage (reconstruct_views's
+    timings), after one warm-up run."""
+    from inference.sheets import reconstruct_views
+
+    views = VIEW_SETS[-1]
+    def once(obj):
+        wall, cpu = time.perf_counter(), time.process_time()
+        r = reconstruct_views({n: str(ROOT / f"{obj}_{n}.png") for n in views}, options)
+        return time.perf_counter() - wall, time.process_time() - cpu, r.timings
+    once(objects[0])
+    walls, cpus, stages = [], [], {}
+    for obj in objects:
+        runs = [once(obj) for _ in range(repeats)]
+        walls.append(float(np.median([w for w, _, _ in runs])))
+        cpus.append(float(np.median([c for _, c, _ in runs])))
+        for key in runs[0][2]:
+            stages.setdefault(key, []).append(float(np.median([t[key] for _, _, t in runs])))
+        print(f"  {obj:18s} wall {walls[-1]:.2f} s  CPU {cpus[-1]:.2f} s", flush=True)
+    out = {"views": list(views), "objects": len(objects), "wall_s": float(np.median(walls)),
+           "cpu_s": float(np.median(cpus)), "wall_max_s": float(np.max(walls)),
+           "stages_s": {k: float(np.median(v)) for k, v in stages.items()}}
+    print(f"four 256-px views, median over {len(objects)} objects: wall {out['wall_s']:.2f} s (max "
+          f"{out['wall_max_s']:.2f} s), CPU {out['cpu_s']:.2f} s; stages: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in out["stages_s"].items()), flush=True)
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--views", help="one view set, comma-separated (default: the three standard sets)")
@@ -144,6 +178,10 @@ def main(argv=None):
     p.add_argument("--no-hull", action="store_true", help="skip the voxel hull baseline")
     p.add_argument("--vertices", type=int, default=2500)
     p.add_argument("--fit-steps", type=int, help="override the sheet fit's step count (default: the engine's)")
+    p.add_argument("--restore-steps", type=int,
+                   help="override the silhouette-restoring fit's step count (default: the engine's)")
+    p.add_argument("--speed", action="store_true", help="time whole four-view runs instead of scoring")
+    p.add_argument("--repeats", type=int, default=3, help="--speed: runs per object")
     args = p.parse_args(argv)
 
     import torch
@@ -156,11 +194,16 @@ def main(argv=None):
         objects = [o for o in objects if o in args.objects.split(",")]
     sets = [tuple(args.views.split(","))] if args.views else VIEW_SETS
     options = ReconstructionOptions(template_vertices=args.vertices, device="cpu", model="none")
+    if args.speed:
+        result = speed(objects, options, args.repeats)
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=1))
+        return
     results = {"root": str(ROOT), "objects": objects, "options": options.to_dict(), "sets": {}}
     for views in sets:
         entry = {}
         for method in (("hull", "sheets") if not args.no_hull else ("sheets",)):
-            rows = run_set(objects, views, method, options, args.fit_steps)
+            rows = run_set(objects, views, method, options, args.fit_steps, args.restore_steps)
             entry[method] = {"mean": summarise(rows, views), "rows": rows}
         results["sets"]["+".join(views)] = entry
         for method, e in entry.items():

@@ -39,6 +39,14 @@ WARN_COVERAGE = 0.95
 # Superellipse exponent of the rounding: 2 is the ellipse (a cylinder stays exact), larger keeps more of the
 # corners of boxy objects.
 ROUNDNESS = 2.0
+# With a view looking along a rounding's axis, the exponent follows what that view shows (_adapted_rounding):
+# the first of these whose slices cover ADAPT_COVERAGE of its silhouette.
+ADAPT_ROUNDNESS = True
+ADAPT_EXPONENTS = (2.0, 3.0, 4.0, 6.0, 10.0)
+ADAPT_COVERAGE = 0.97
+# ...when the ellipses cover less than this: midway between an ellipse inscribed in a rectangle (pi/4 of it)
+# and the whole rectangle.
+ADAPT_BELOW = 0.5 * (1.0 + np.pi / 4)
 # Holes in a view's silhouette smaller than this share of it are noise, not a handle or a ring's opening.
 MIN_HOLE = 0.003
 WORK_SIZE = 1024
@@ -46,9 +54,18 @@ WORK_SIZE = 1024
 # 8 objects) 40 fit steps moved F@0.05 by +0.001 and the worst view's IoU by -0.008 for 1-2 s: off unless asked.
 FIT_STEPS = 0
 # March this many times the requested vertices and let the clean-up's remesher bring the count down: a
-# coarse marching grid cuts the silhouette's corners and thins thin parts (cow, front + right, 2,500
-# vertices: worst view IoU 0.933 marching 3.5k vertices, 0.945 marching 6.3k).
-MARCH_OVERSAMPLING = 2.0
+# coarse marching grid cuts the silhouette's corners, thins thin parts and can cut a thin neck, and the
+# largest piece is all that is kept (realval front + right + top, 2,500 vertices: F@0.05 0.939 marching at
+# twice the vertices, 0.941 at four times; docs/reference-sheets.md).
+MARCH_OVERSAMPLING = 4.0
+# Taubin rounds on the marched surface's staircase. None: the clean-up's remesher relaxes the triangles anyway,
+# and on realval (front + right + top, 28 objects) 10 rounds cost F@0.05 0.001 and 0.002-0.005 IoU in every
+# view (thin parts shrink), docs/reference-sheets.md.
+SMOOTHING_ITERATIONS = 0
+# Steps of the fit that puts the finished (remeshed) mesh back onto the views' masks (sheets_fit.
+# restore_silhouettes); 0 skips it. On realval (front + right + top) 40 steps raised the right view's mean
+# IoU 0.964 -> 0.969 and the top's 0.958 -> 0.966; 80 steps did no better.
+RESTORE_STEPS = 40
 
 
 @dataclass
@@ -334,9 +351,37 @@ def shape_field(view_fields: dict, grid: _Grid, rounding: bool = True, roundness
         return np.ascontiguousarray(hull), planes
     rounded = None
     for k in free:
-        r = _rounding(k, planes, grid, roundness)
+        r = _adapted_rounding(k, planes, hull, grid, roundness) if ADAPT_ROUNDNESS else _rounding(k, planes, grid, roundness)
         rounded = r if rounded is None else np.maximum(rounded, r)
     return _restore_silhouettes(np.minimum(hull, rounded), hull, planes), planes
+
+
+def _projected(field3d: np.ndarray, plane: str) -> np.ndarray:
+    """The plane's 2-D mask of the cells inside `field3d`, indexed [first plane axis, second]."""
+    a0, a1 = PLANES[plane]
+    proj = (field3d > 0).any(axis=3 - a0 - a1)
+    return proj.T if a0 > a1 else proj
+
+
+def _adapted_rounding(k: int, planes: dict, hull: np.ndarray, grid: _Grid, roundness: float) -> np.ndarray:
+    """The rounding along k, as square as the view looking along k asks: that view sees every slice
+    perpendicular to k at once, and where the (super)ellipses leave much of its silhouette uncovered (a box's
+    corners seen from the top), the slices are fuller than ellipses. The roundest exponent whose slices
+    cover ADAPT_COVERAGE of that silhouette is taken; without that view, `roundness`."""
+    plane = next((p for p, axes in PLANES.items() if k not in axes), None)
+    r = _rounding(k, planes, grid, roundness)
+    if plane not in planes:
+        return r
+    want = planes[plane] > 0
+    covered = lambda r: (_projected(np.minimum(hull, r), plane) & want).sum() / max(want.sum(), 1)  # noqa: E731
+    if covered(r) >= ADAPT_BELOW:
+        return r
+    for p in ADAPT_EXPONENTS:
+        if p > roundness:
+            r = _rounding(k, planes, grid, p)
+            if covered(r) >= ADAPT_COVERAGE:
+                break
+    return r
 
 
 def _restore_silhouettes(shape: np.ndarray, hull: np.ndarray, planes: dict) -> np.ndarray:
@@ -478,8 +523,8 @@ def _resolution_for(field_at, target_vertices: int) -> int:
 class _Progress:
     """Each stage's own 0..1 onto the whole job, so the caller sees one rising bar (the spans are about the
     stages' shares of a four-view sheet at the default density here)."""
-    SPAN = {"load": (0.0, 0.1), "shape": (0.1, 0.3), "fit": (0.3, 0.35), "cleanup": (0.35, 0.85),
-            "texture": (0.85, 0.97), "finish": (0.97, 1.0)}
+    SPAN = {"load": (0.0, 0.1), "shape": (0.1, 0.3), "fit": (0.3, 0.35), "cleanup": (0.35, 0.75),
+            "restore": (0.75, 0.85), "texture": (0.85, 0.97), "finish": (0.97, 1.0)}
 
     def __init__(self, callback):
         self.callback = callback
@@ -498,7 +543,8 @@ class _Progress:
 
 
 def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, name: str | None = None,
-                      fit_steps: int | None = None, progress=None, interruptible=None) -> SheetReconstruction:
+                      fit_steps: int | None = None, restore_steps: int | None = None, progress=None,
+                      interruptible=None) -> SheetReconstruction:
     """One closed, textured mesh from a reference sheet: `views` maps front/back/left/right/top/bottom to a
     picture (path or RGBA/RGB array, rows top-down), at least two of them and one a front or a back; `masks`
     optionally maps view names to user masks. Raises InputError when the views cannot be one object.
@@ -538,7 +584,8 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
         raise InputError("The views leave no shape standing: " + "; ".join(carve_warnings or ["check the views"]))
     report("shape", 0.8)
     v, f = largest_component(v, f)
-    v = taubin_smooth(v, f)
+    if SMOOTHING_ITERATIONS:
+        v = taubin_smooth(v, f, iterations=SMOOTHING_ITERATIONS)
     f = orient_outward(v, f)
     info.update(resolution=resolution, cell=grid.cell, extents=[float(e) for e in extents if e is not None])
     timings["shape"] = time.perf_counter() - t
@@ -563,10 +610,19 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
             info["self_intersections"] = cleaned["self_intersections"]
         timings["cleanup"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    report("texture", 0.0)
     v = np.asarray(v, np.float64)
     v[:, 2] -= 0.5 * (v[:, 2].max() + v[:, 2].min())
+    restore = RESTORE_STEPS if restore_steps is None else restore_steps
+    if opts.refine and restore > 0:
+        t = time.perf_counter()
+        report("restore", 0.0)
+        from .sheets_fit import restore_silhouettes
+        v, info["restore"] = restore_silhouettes(v, f, sheet, steps=int(restore))
+        v = np.asarray(v, np.float64)
+        timings["restore"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report("texture", 0.0)
     texture = sheet_texture(v, f, sheet, images, progress=report.stage("texture"))
     info.update({f"texture_{k}": value for k, value in texture.info.items()})
     timings["texture"] = time.perf_counter() - t
