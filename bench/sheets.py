@@ -9,7 +9,9 @@ with inference.metrics (10k surface samples, a fixed 10k subset of the truth, z 
 extent, Chamfer-L1, F@0.02/0.05, normal consistency). Silhouette IoU is measured in every given view: the
 mesh is projected orthographically into that view's own frame (the front-to-view scale and offset read off
 the two ground-truth point sets, not off the reconstruction) and compared with that view's true mask.
-A voxel hull row (128^3 hull of the true silhouettes, no smoothing) is the baseline.
+A voxel hull row (128^3 hull of the true silhouettes, no smoothing) is the baseline; with --single, each
+view set's first view alone through the single-picture path (inference.reconstruct, default model) is the
+other (scored the same way, IoU in that view only).
 
 --speed times whole runs instead (no scoring): reconstruct_views on each object's four 256-px views (front,
 right, back, top), one warm-up run first, then the median over `--repeats` of the wall time and of the
@@ -29,6 +31,8 @@ VIEW_SETS = (("front", "right"), ("front", "right", "top"), ("front", "right", "
 # 2 * FRAME_HALF_EXTENT, so frame units are scaled by this before rasterising.
 FRAME_FILL = 0.85
 HULL_RESOLUTION = 128
+LABELS = {"hull": "voxel hull 128³ (baseline)", "sheets": "reconstruct_views",
+          "single": "one picture ({view} only)"}
 
 
 def load_truth(obj: str, view: str) -> dict:
@@ -92,7 +96,8 @@ def hull_mesh(obj: str, views, truths: dict):
     return march(occupancy, grid, level=0.5)
 
 
-def run_set(objects, views, method: str, options, fit_steps=None, restore_steps=None) -> list[dict]:
+def run_set(objects, views, method: str, options, fit_steps=None, restore_steps=None,
+            single_options=None) -> list[dict]:
     from inference.sheets import reconstruct_views
 
     rows = []
@@ -102,12 +107,17 @@ def run_set(objects, views, method: str, options, fit_steps=None, restore_steps=
         warnings = []
         if method == "hull":
             v, f = hull_mesh(obj, views, truths)
+        elif method == "single":
+            from inference import reconstruct
+            r = reconstruct(str(ROOT / f"{obj}_{views[0]}.png"), single_options)
+            v, f = r.vertices, r.faces
         else:
             r = reconstruct_views({n: str(ROOT / f"{obj}_{n}.png") for n in views}, options, fit_steps=fit_steps,
                                   restore_steps=restore_steps)
             v, f, warnings = r.vertices, r.faces, r.warnings
         seconds = time.perf_counter() - t
-        row = {"object": obj, "seconds": seconds, "warnings": warnings, **score(v, f, obj, views, truths)}
+        scored = views[:1] if method == "single" else views
+        row = {"object": obj, "seconds": seconds, "warnings": warnings, **score(v, f, obj, scored, truths)}
         rows.append(row)
         print(f"  {'+'.join(views):24s} {method:6s} {obj:18s} F@0.05 {row['f@0.05']:.3f} NC "
               f"{row['normal_consistency']:.3f} IoU min {row['iou_min']:.3f} {seconds:5.2f}s"
@@ -116,6 +126,7 @@ def run_set(objects, views, method: str, options, fit_steps=None, restore_steps=
 
 
 def summarise(rows: list[dict], views) -> dict:
+    views = [v for v in views if f"iou_{v}" in rows[0]]
     keys = ["chamfer_l1", "f@0.02", "f@0.05", "normal_consistency", "iou_min", "seconds"] + [f"iou_{v}" for v in views]
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
     mean["watertight"] = int(sum(r["watertight"] for r in rows))
@@ -128,13 +139,13 @@ def markdown(results: dict) -> str:
     lines = ["| views | method | Chamfer-L1 | F@0.02 | F@0.05 | normal cons. | IoU per view | closed | no crossings | s/object |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for key, entry in results["sets"].items():
-        for method in ("hull", "sheets"):
+        for method in ("single", "hull", "sheets"):
             if method not in entry:
                 continue
             m = entry[method]["mean"]
-            views = key.split("+")
+            views = [v for v in key.split("+") if f"iou_{v}" in m]
             ious = ", ".join(f"{v} {m[f'iou_{v}']:.3f}" for v in views)
-            lines.append(f"| {key} | {'voxel hull 128³ (baseline)' if method == 'hull' else 'reconstruct_views'} | "
+            lines.append(f"| {key} | {LABELS[method].format(view=views[0])} | "
                          f"{m['chamfer_l1']:.4f} | {m['f@0.02']:.3f} | {m['f@0.05']:.3f} | {m['normal_consistency']:.3f} | "
                          f"{ious} | {m['watertight']}/{m['objects']} | {m['no_self_intersections']}/{m['objects']} | "
                          f"{m['seconds']:.2f} |")
@@ -176,6 +187,8 @@ def main(argv=None):
     p.add_argument("--json", help="write per-object rows and means here")
     p.add_argument("--md", help="write the table of means here")
     p.add_argument("--no-hull", action="store_true", help="skip the voxel hull baseline")
+    p.add_argument("--single", action="store_true",
+                   help="also the single-picture path on each set's first view (default model)")
     p.add_argument("--vertices", type=int, default=2500)
     p.add_argument("--fit-steps", type=int, help="override the sheet fit's step count (default: the engine's)")
     p.add_argument("--restore-steps", type=int,
@@ -200,10 +213,18 @@ def main(argv=None):
             Path(args.json).write_text(json.dumps(result, indent=1))
         return
     results = {"root": str(ROOT), "objects": objects, "options": options.to_dict(), "sets": {}}
+    single_rows = {}
     for views in sets:
         entry = {}
-        for method in (("hull", "sheets") if not args.no_hull else ("sheets",)):
-            rows = run_set(objects, views, method, options, args.fit_steps, args.restore_steps)
+        methods = (("single",) if args.single else ()) + (("hull",) if not args.no_hull else ()) + ("sheets",)
+        for method in methods:
+            if method == "single" and views[0] in single_rows:   # the same picture in every set
+                rows = single_rows[views[0]]
+            else:
+                rows = run_set(objects, views, method, options, args.fit_steps, args.restore_steps,
+                               single_options=ReconstructionOptions(template_vertices=args.vertices, device="cpu"))
+            if method == "single":
+                single_rows[views[0]] = rows
             entry[method] = {"mean": summarise(rows, views), "rows": rows}
         results["sets"]["+".join(views)] = entry
         for method, e in entry.items():
