@@ -524,8 +524,8 @@ def _resolution_for(field_at, target_vertices: int) -> int:
 class _Progress:
     """Each stage's own 0..1 onto the whole job, so the caller sees one rising bar (the spans are about the
     stages' shares of a four-view sheet at the default density here)."""
-    SPAN = {"load": (0.0, 0.1), "shape": (0.1, 0.3), "fit": (0.3, 0.35), "cleanup": (0.35, 0.75),
-            "restore": (0.75, 0.85), "texture": (0.85, 0.97), "finish": (0.97, 1.0)}
+    SPAN = {"load": (0.0, 0.1), "shape": (0.1, 0.3), "fit": (0.3, 0.35), "cleanup": (0.35, 0.85),
+            "restore": (0.85, 0.86), "texture": (0.86, 0.97), "finish": (0.97, 1.0)}
 
     def __init__(self, callback):
         self.callback = callback
