@@ -58,6 +58,8 @@ FIT_STEPS = 0
 # largest piece is all that is kept (realval front + right + top, 2,500 vertices: F@0.05 0.939 marching at
 # twice the vertices, 0.941 at four times; docs/reference-sheets.md).
 MARCH_OVERSAMPLING = 4.0
+# ...and this many when the remesher refuses the finer grid's surface (the factor it was first tuned at).
+FALLBACK_OVERSAMPLING = 2.0
 # Taubin rounds on the marched surface's staircase. None: the clean-up's remesher relaxes the triangles anyway,
 # and on realval (front + right + top, 28 objects) 10 rounds cost F@0.05 0.001 and 0.002-0.005 IoU in every
 # view (thin parts shrink), docs/reference-sheets.md.
@@ -513,12 +515,28 @@ def carve(sheet: dict, extents, resolution: int, rounding: bool = True, roundnes
     return f3, grid, warnings
 
 
-def _resolution_for(field_at, target_vertices: int) -> int:
-    """Marching resolution that gives about the requested vertex count (it grows with the square)."""
+def _resolution_for(field_at, target_vertices: int, oversampling: float | None = None) -> int:
+    """Marching resolution that gives about `oversampling` (default MARCH_OVERSAMPLING) times the requested
+    vertex count (it grows with the square)."""
     probe = 40
     f3, grid = field_at(probe)
     v, _ = march(f3, grid)
-    return int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) * MARCH_OVERSAMPLING / max(len(v), 1))), 24, 256))
+    factor = MARCH_OVERSAMPLING if oversampling is None else oversampling
+    return int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) * factor / max(len(v), 1))), 24, 256))
+
+
+def _marched_surface(f3: np.ndarray, grid: _Grid):
+    """The largest piece of the field's zero surface, outward-facing (smoothed when SMOOTHING_ITERATIONS)."""
+    from .meshes import largest_component, orient_outward
+    from .template import taubin_smooth
+
+    v, f = march(f3, grid)
+    if len(f) == 0:
+        return v, f
+    v, f = largest_component(v, f)
+    if SMOOTHING_ITERATIONS:
+        v = taubin_smooth(v, f, iterations=SMOOTHING_ITERATIONS)
+    return v, orient_outward(v, f)
 
 
 class _Progress:
@@ -553,9 +571,6 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
     inference.errors.Cancelled to stop. `interruptible()`, a context manager, is entered around the clean-up,
     whose remesher and untangler report no steps of their own for seconds: inside it the caller may stop the
     job at any moment (the worker does, see inference/worker.py)."""
-    from .meshes import largest_component, orient_outward
-    from .template import taubin_smooth
-
     opts = _options(options)
     report = _Progress(progress)
     timings, info = {}, {}
@@ -580,14 +595,10 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
     f3, grid, carve_warnings = cache[resolution]
     warnings += carve_warnings
     report("shape", 0.6)
-    v, f = march(f3, grid)
+    v, f = _marched_surface(f3, grid)
     if len(f) == 0:
         raise InputError("The views leave no shape standing: " + "; ".join(carve_warnings or ["check the views"]))
     report("shape", 0.8)
-    v, f = largest_component(v, f)
-    if SMOOTHING_ITERATIONS:
-        v = taubin_smooth(v, f, iterations=SMOOTHING_ITERATIONS)
-    f = orient_outward(v, f)
     info.update(resolution=resolution, cell=grid.cell, extents=[float(e) for e in extents if e is not None])
     timings["shape"] = time.perf_counter() - t
 
@@ -606,7 +617,19 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
         with (interruptible or contextlib.nullcontext)():
             v, f, cleaned = clean_up(v, f, opts.template_vertices, untangle=opts.untangle, remesh=opts.remesh,
                                      progress=report)
+            coarse = (_resolution_for(field_at, opts.template_vertices, FALLBACK_OVERSAMPLING)
+                      if opts.remesh and not cleaned["remeshed"] else resolution)
+            if coarse < resolution:
+                # The remesher refused the fine grid's surface (seen once: a box's flat caps, front + right,
+                # 1,200 vertices, left 4x the vertices asked for): the coarser grid's, cleaned up again.
+                cv, cf, again = clean_up(*_marched_surface(*field_at(coarse)), opts.template_vertices,
+                                         untangle=opts.untangle, remesh=True)
+                if again["remeshed"]:
+                    v, f, cleaned = cv, cf, again
+                    info["resolution"] = coarse
         info["remeshed"] = cleaned["remeshed"]
+        if cleaned.get("remesh_rejected"):
+            info["remesh_rejected"] = cleaned["remesh_rejected"]
         if "self_intersections" in cleaned:
             info["self_intersections"] = cleaned["self_intersections"]
         timings["cleanup"] = time.perf_counter() - t

@@ -192,3 +192,15 @@ def test_the_silhouette_restoring_fit_puts_a_shrunk_mesh_back_on_the_views():
     # Nothing to gain: the input comes back as it was.
     again, report = restore_silhouettes(restored, r.faces, r.views, steps=1)
     assert report["kept"] or np.array_equal(again, restored)
+
+
+def test_the_mesh_comes_near_the_asked_vertex_count_where_the_remesher_refuses_the_fine_grid(monkeypatch):
+    import inference.sheets as sheets
+    # This box's front + right surface at 4x the vertices is one the remesher leaves open (and so refuses).
+    views = {"front": view_picture(box(), "front", size=256), "right": view_picture(box(), "right", size=200)}
+    r = reconstruct_views(views, OPTIONS)
+    _assert_clean(r)
+    assert r.info["remeshed"] and abs(len(r.vertices) - 1200) < 0.25 * 1200
+    monkeypatch.setattr(sheets, "FALLBACK_OVERSAMPLING", sheets.MARCH_OVERSAMPLING)   # no coarser grid to fall to
+    refused = reconstruct_views(views, OPTIONS)
+    assert not refused.info["remeshed"] and len(refused.vertices) > 2 * 1200
