@@ -34,9 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True,
                         help=f"output file; its suffix picks the format ({', '.join(sorted(EXTENSIONS.values()))})")
     contract.add_arguments(parser, ("size", "template_vertices", "device", "remesh"))
-    from .scene.sheet_build import SHEET_ARTIST_OPTIONS   # --faces, --subdivision, --sharp-angle, --bake, --upright
-    # --quads too, so that asking for it is answered with why a sheet cannot have it yet, not "unrecognized".
-    contract.add_arguments(parser.add_argument_group("artist options"), SHEET_ARTIST_OPTIONS + ("quads",))
+    # --faces, --quads, --voxel-first, --subdivision, --sharp-angle, --bake, --upright
+    from .scene.sheet_build import SHEET_ARTIST_OPTIONS
+    contract.add_arguments(parser.add_argument_group("artist options"), SHEET_ARTIST_OPTIONS)
     parser.add_argument("--python", default=None,
                         help="Python interpreter for the worker (default: the add-on preference, else Blender's)")
     parser.add_argument("--timeout", type=float, default=contract.JOB_TIMEOUT_S, help="seconds allowed")

@@ -39,6 +39,14 @@ WARN_COVERAGE = 0.95
 # Superellipse exponent of the rounding: 2 is the ellipse (a cylinder stays exact), larger keeps more of the
 # corners of boxy objects.
 ROUNDNESS = 2.0
+# With a view looking along a rounding's axis, the exponent follows what that view shows (_adapted_rounding):
+# the first of these whose slices cover ADAPT_COVERAGE of its silhouette.
+ADAPT_ROUNDNESS = True
+ADAPT_EXPONENTS = (2.0, 3.0, 4.0, 6.0, 10.0)
+ADAPT_COVERAGE = 0.97
+# ...when the ellipses cover less than this: midway between an ellipse inscribed in a rectangle (pi/4 of it)
+# and the whole rectangle.
+ADAPT_BELOW = 0.5 * (1.0 + np.pi / 4)
 # Holes in a view's silhouette smaller than this share of it are noise, not a handle or a ring's opening.
 MIN_HOLE = 0.003
 WORK_SIZE = 1024
@@ -46,9 +54,21 @@ WORK_SIZE = 1024
 # 8 objects) 40 fit steps moved F@0.05 by +0.001 and the worst view's IoU by -0.008 for 1-2 s: off unless asked.
 FIT_STEPS = 0
 # March this many times the requested vertices and let the clean-up's remesher bring the count down: a
-# coarse marching grid cuts the silhouette's corners and thins thin parts (cow, front + right, 2,500
-# vertices: worst view IoU 0.933 marching 3.5k vertices, 0.945 marching 6.3k).
-MARCH_OVERSAMPLING = 2.0
+# coarse marching grid cuts the silhouette's corners, thins thin parts and can cut a thin neck, and the
+# largest piece is all that is kept (realval front + right + top, 2,500 vertices: F@0.05 0.939 marching at
+# twice the vertices, 0.941 at four times; docs/reference-sheets.md).
+MARCH_OVERSAMPLING = 4.0
+# ...and this many when the remesher refuses the finer grid's surface (the factor it was first tuned at).
+FALLBACK_OVERSAMPLING = 2.0
+# Taubin rounds on the marched surface's staircase. None: the clean-up's remesher relaxes the triangles anyway,
+# and on realval (front + right + top, 28 objects) 10 rounds cost F@0.05 0.001 and 0.002-0.005 IoU in every
+# view (thin parts shrink), docs/reference-sheets.md.
+SMOOTHING_ITERATIONS = 0
+# Steps of the fit that puts the finished (remeshed) mesh back onto the views' masks (sheets_fit.
+# restore_silhouettes); 0 skips it. With Taubin smoothing and marching at 2x (realval front + right + top) 40
+# steps raised the right view's mean IoU 0.964 -> 0.969 and the top's 0.958 -> 0.966; with neither it moves
+# the views by -0.001 to +0.001 (F@0.05 0.9406 -> 0.9407) for ~1.3 s of a ~2.9 s four-view run: off unless asked.
+RESTORE_STEPS = 0
 
 
 @dataclass
@@ -334,9 +354,37 @@ def shape_field(view_fields: dict, grid: _Grid, rounding: bool = True, roundness
         return np.ascontiguousarray(hull), planes
     rounded = None
     for k in free:
-        r = _rounding(k, planes, grid, roundness)
+        r = _adapted_rounding(k, planes, hull, grid, roundness) if ADAPT_ROUNDNESS else _rounding(k, planes, grid, roundness)
         rounded = r if rounded is None else np.maximum(rounded, r)
     return _restore_silhouettes(np.minimum(hull, rounded), hull, planes), planes
+
+
+def _projected(field3d: np.ndarray, plane: str) -> np.ndarray:
+    """The plane's 2-D mask of the cells inside `field3d`, indexed [first plane axis, second]."""
+    a0, a1 = PLANES[plane]
+    proj = (field3d > 0).any(axis=3 - a0 - a1)
+    return proj.T if a0 > a1 else proj
+
+
+def _adapted_rounding(k: int, planes: dict, hull: np.ndarray, grid: _Grid, roundness: float) -> np.ndarray:
+    """The rounding along k, as square as the view looking along k asks: that view sees every slice
+    perpendicular to k at once, and where the (super)ellipses leave much of its silhouette uncovered (a box's
+    corners seen from the top), the slices are fuller than ellipses. The roundest exponent whose slices
+    cover ADAPT_COVERAGE of that silhouette is taken; without that view, `roundness`."""
+    plane = next((p for p, axes in PLANES.items() if k not in axes), None)
+    r = _rounding(k, planes, grid, roundness)
+    if plane not in planes:
+        return r
+    want = planes[plane] > 0
+    covered = lambda r: (_projected(np.minimum(hull, r), plane) & want).sum() / max(want.sum(), 1)  # noqa: E731
+    if covered(r) >= ADAPT_BELOW:
+        return r
+    for p in ADAPT_EXPONENTS:
+        if p > roundness:
+            r = _rounding(k, planes, grid, p)
+            if covered(r) >= ADAPT_COVERAGE:
+                break
+    return r
 
 
 def _restore_silhouettes(shape: np.ndarray, hull: np.ndarray, planes: dict) -> np.ndarray:
@@ -467,19 +515,35 @@ def carve(sheet: dict, extents, resolution: int, rounding: bool = True, roundnes
     return f3, grid, warnings
 
 
-def _resolution_for(field_at, target_vertices: int) -> int:
-    """Marching resolution that gives about the requested vertex count (it grows with the square)."""
+def _resolution_for(field_at, target_vertices: int, oversampling: float | None = None) -> int:
+    """Marching resolution that gives about `oversampling` (default MARCH_OVERSAMPLING) times the requested
+    vertex count (it grows with the square)."""
     probe = 40
     f3, grid = field_at(probe)
     v, _ = march(f3, grid)
-    return int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) * MARCH_OVERSAMPLING / max(len(v), 1))), 24, 256))
+    factor = MARCH_OVERSAMPLING if oversampling is None else oversampling
+    return int(np.clip(round(probe * np.sqrt(max(target_vertices, 50) * factor / max(len(v), 1))), 24, 256))
+
+
+def _marched_surface(f3: np.ndarray, grid: _Grid):
+    """The largest piece of the field's zero surface, outward-facing (smoothed when SMOOTHING_ITERATIONS)."""
+    from .meshes import largest_component, orient_outward
+    from .template import taubin_smooth
+
+    v, f = march(f3, grid)
+    if len(f) == 0:
+        return v, f
+    v, f = largest_component(v, f)
+    if SMOOTHING_ITERATIONS:
+        v = taubin_smooth(v, f, iterations=SMOOTHING_ITERATIONS)
+    return v, orient_outward(v, f)
 
 
 class _Progress:
     """Each stage's own 0..1 onto the whole job, so the caller sees one rising bar (the spans are about the
     stages' shares of a four-view sheet at the default density here)."""
     SPAN = {"load": (0.0, 0.1), "shape": (0.1, 0.3), "fit": (0.3, 0.35), "cleanup": (0.35, 0.85),
-            "texture": (0.85, 0.97), "finish": (0.97, 1.0)}
+            "restore": (0.85, 0.86), "texture": (0.86, 0.97), "finish": (0.97, 1.0)}
 
     def __init__(self, callback):
         self.callback = callback
@@ -498,7 +562,8 @@ class _Progress:
 
 
 def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, name: str | None = None,
-                      fit_steps: int | None = None, progress=None, interruptible=None) -> SheetReconstruction:
+                      fit_steps: int | None = None, restore_steps: int | None = None, progress=None,
+                      interruptible=None) -> SheetReconstruction:
     """One closed, textured mesh from a reference sheet: `views` maps front/back/left/right/top/bottom to a
     picture (path or RGBA/RGB array, rows top-down), at least two of them and one a front or a back; `masks`
     optionally maps view names to user masks. Raises InputError when the views cannot be one object.
@@ -506,9 +571,6 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
     inference.errors.Cancelled to stop. `interruptible()`, a context manager, is entered around the clean-up,
     whose remesher and untangler report no steps of their own for seconds: inside it the caller may stop the
     job at any moment (the worker does, see inference/worker.py)."""
-    from .meshes import largest_component, orient_outward
-    from .template import taubin_smooth
-
     opts = _options(options)
     report = _Progress(progress)
     timings, info = {}, {}
@@ -533,13 +595,10 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
     f3, grid, carve_warnings = cache[resolution]
     warnings += carve_warnings
     report("shape", 0.6)
-    v, f = march(f3, grid)
+    v, f = _marched_surface(f3, grid)
     if len(f) == 0:
         raise InputError("The views leave no shape standing: " + "; ".join(carve_warnings or ["check the views"]))
     report("shape", 0.8)
-    v, f = largest_component(v, f)
-    v = taubin_smooth(v, f)
-    f = orient_outward(v, f)
     info.update(resolution=resolution, cell=grid.cell, extents=[float(e) for e in extents if e is not None])
     timings["shape"] = time.perf_counter() - t
 
@@ -558,23 +617,46 @@ def reconstruct_views(views: dict, options=None, masks: dict | None = None, *, n
         with (interruptible or contextlib.nullcontext)():
             v, f, cleaned = clean_up(v, f, opts.template_vertices, untangle=opts.untangle, remesh=opts.remesh,
                                      progress=report)
+            coarse = (_resolution_for(field_at, opts.template_vertices, FALLBACK_OVERSAMPLING)
+                      if opts.remesh and not cleaned["remeshed"] else resolution)
+            if coarse < resolution:
+                # The remesher refused the fine grid's surface (seen once: a box's flat caps, front + right,
+                # 1,200 vertices, left 4x the vertices asked for): the coarser grid's, cleaned up again.
+                cv, cf, again = clean_up(*_marched_surface(*field_at(coarse)), opts.template_vertices,
+                                         untangle=opts.untangle, remesh=True)
+                if again["remeshed"]:
+                    v, f, cleaned = cv, cf, again
+                    info["resolution"] = coarse
         info["remeshed"] = cleaned["remeshed"]
+        if cleaned.get("remesh_rejected"):
+            info["remesh_rejected"] = cleaned["remesh_rejected"]
         if "self_intersections" in cleaned:
             info["self_intersections"] = cleaned["self_intersections"]
         timings["cleanup"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    report("texture", 0.0)
     v = np.asarray(v, np.float64)
     v[:, 2] -= 0.5 * (v[:, 2].max() + v[:, 2].min())
+    restore = RESTORE_STEPS if restore_steps is None else restore_steps
+    if opts.refine and restore > 0:
+        t = time.perf_counter()
+        report("restore", 0.0)
+        from .sheets_fit import restore_silhouettes
+        v, info["restore"] = restore_silhouettes(v, f, sheet, steps=int(restore))
+        v = np.asarray(v, np.float64)
+        timings["restore"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    report("texture", 0.0)
     texture = sheet_texture(v, f, sheet, images, progress=report.stage("texture"))
     info.update({f"texture_{k}": value for k, value in texture.info.items()})
     timings["texture"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    # The restoring fit measured the mesh it returned already.
+    known = info.get("restore", {}).pop("ious", None)
     for i, view in enumerate(sheet.values()):
         report("finish", i / len(sheet))
-        view.silhouette_iou = view_silhouette_iou(v, f, view)
+        view.silhouette_iou = known[i] if known is not None else view_silhouette_iou(v, f, view)
     if reference == "back":
         v = v @ np.array(ROTATIONS["back"], np.float64).T
     timings["finish"] = time.perf_counter() - t

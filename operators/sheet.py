@@ -85,8 +85,12 @@ def draw_sheet_options(layout, props, size_active: bool | None = None) -> None:
     row = layout.row()
     row.active = (not props.align) if size_active is None else size_active
     row.prop(props, "size")
-    for name in ("template_vertices", "even_triangles", "device", "target_faces", "subdivision", "sharp_angle",
-                 "bake"):
+    for name in ("template_vertices", "even_triangles", "device", "target_faces", "quads"):
+        layout.prop(props, name)
+    row = layout.row()
+    row.active = props.quads
+    row.prop(props, "voxel_first")
+    for name in ("subdivision", "sharp_angle", "bake"):
         layout.prop(props, name)
     row = layout.row()
     row.active = props.bake
@@ -114,6 +118,8 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
     # The artist options a sheet takes (scene/sheet_build.SHEET_ARTIST_OPTIONS), as Mesh from Image's
     # (contract.ArtistOptions' fields and the bake toggle): changing them on redo reuses the worker's answer.
     target_faces: IntProperty(**contract.blender_property("target_faces"))
+    quads: BoolProperty(**contract.blender_property("quads"))
+    voxel_first: BoolProperty(**contract.blender_property("voxel_first"))
     subdivision: IntProperty(**contract.blender_property("subdivision"))
     sharp_angle: FloatProperty(**contract.blender_property("sharp_angle"))
     bake: BoolProperty(**contract.blender_toggle("bake_size"))
@@ -141,7 +147,8 @@ class MESH_FROM_IMAGE_OT_sheet(ModalRunOperator, bpy.types.Operator):
         draw_sheet_options(self.layout, self)
 
     def artist_options(self) -> contract.ArtistOptions:
-        return contract.ArtistOptions(target_faces=self.target_faces, subdivision=self.subdivision,
+        return contract.ArtistOptions(target_faces=self.target_faces, quads=self.quads, voxel_first=self.voxel_first,
+                                      subdivision=self.subdivision,
                                       sharp_angle=self.sharp_angle, bake_size=self.bake_size if self.bake else 0,
                                       upright=self.upright)
 

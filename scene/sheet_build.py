@@ -80,17 +80,13 @@ def atlas_material(name: str, image) -> bpy.types.Material:
     return uv_image_material(name, image)[0]
 
 
-# The artist options a sheet takes. Quads would need the atlas UVs made again for QuadriFlow's new faces (not
-# done yet); Fill Sides is what the sheet's texture always does for faces no view sees; a reference camera and
-# one object per part belong to a single picture.
-SHEET_ARTIST_OPTIONS = ("target_faces", "subdivision", "sharp_angle", "bake_size", "upright")
+# The artist options a sheet takes. Fill Sides is what the sheet's texture always does for faces no view sees;
+# a reference camera and one object per part belong to a single picture.
+SHEET_ARTIST_OPTIONS = ("target_faces", "quads", "voxel_first", "subdivision", "sharp_angle", "bake_size", "upright")
 
 
 def sheet_artist_problem(options) -> str | None:
     """Why `options` (contract.ArtistOptions) cannot be applied to a reference sheet, or None."""
-    if options.quads:
-        return ("Quads are not available for reference sheets yet (the atlas texture would need new UVs); "
-                "use Faces to reach a face count, which keeps the texture.")
     if options.upright and options.elevation:
         return "A reference sheet's views have no camera elevation; Stand Upright takes no angle for a sheet."
     return None
@@ -102,8 +98,10 @@ def build_sheet_object(context, answer, name: str, location, size: float, emptie
     empty is among them, else centred on `location` with the front silhouette's longer side `size` metres.
     With `bake_size`, everything is baked into one bake_size x bake_size texture on an unwrap (scene/bake.py),
     which replaces the atlas and its UV map. `artist` (contract.ArtistOptions; SHEET_ARTIST_OPTIONS apply):
-    Faces decimates (UVs kept), Hard Edges and Subdivision as for one picture, its bake size when given,
-    Stand Upright puts the origin at the bottom centre (on `location` unless lined up with the references)."""
+    Faces decimates (UVs kept), Quads remesh with QuadriFlow and bake the atlas onto an unwrap of the quads
+    (scene/sheet_quads.py; at the bake size when given, which then is the bake), Hard Edges and Subdivision as
+    for one picture, Stand Upright puts the origin at the bottom centre (on `location` unless lined up with
+    the references)."""
     from ..inference.contract import ArtistOptions
     from .topology import TopologyError, apply_topology
 
@@ -125,8 +123,14 @@ def build_sheet_object(context, answer, name: str, location, size: float, emptie
         obj = created.add(bpy.data.objects, add_object(context, name, mesh, where))
         image = created.add(bpy.data.images, atlas_image(f"{name} texture", answer.texture))
         mesh.materials.append(created.add(bpy.data.materials, atlas_material(name, image)))
-        # No picture map: it is only for the quad remesher's front-projection UVs, refused above.
-        cleanup = apply_topology(obj, artist, None, metres) or cleanup
+        if artist.quads:
+            cleanup = _quads(context, obj, artist, metres, name, texture_size_hint=(bake_size, answer.texture.shape),
+                             created=created) or cleanup
+            bake_size = 0      # the quads' texture is baked already, at the bake size when one was given
+            if image.users == 0:    # the baked texture replaced the atlas
+                bpy.data.images.remove(image)
+        else:
+            cleanup = apply_topology(obj, artist, None, metres) or cleanup
         if bake_size:
             from .bake import bake_to_texture
             created.add(bpy.data.images, bake_to_texture(context, obj, bake_size, name))
@@ -140,6 +144,22 @@ def build_sheet_object(context, answer, name: str, location, size: float, emptie
             bpy.data.images.remove(made)
         raise
     return BuiltSheet(obj, cleanup, placed is not None, metres)
+
+
+def _quads(context, obj, artist, metres: float, name: str, texture_size_hint, created):
+    """QuadriFlow on `obj` with the atlas carried over by a bake (scene/sheet_quads.py); the textured triangles
+    it bakes from are removed afterwards, whatever happens. The baked image is registered with `created`."""
+    from .sheet_quads import KeptSurface, bake_onto_quads, texture_size
+    from .topology import apply_topology
+
+    kept = KeptSurface(obj)
+    size = texture_size(*texture_size_hint)
+    try:
+        report = apply_topology(obj, artist, None, metres, remake_uvs=lambda o: created.add(
+            bpy.data.images, bake_onto_quads(context, kept, o, size, name, metres)))
+    finally:
+        kept.remove()
+    return report
 
 
 def _origin_at_bottom_centre(obj, keep_in_place: bool, location) -> None:

@@ -27,9 +27,12 @@ class TopologyError(Exception):
     pass
 
 
-def apply_topology(obj, options: ArtistOptions, picture_map: PictureMap, size: float) -> CleanupReport | None:
+def apply_topology(obj, options: ArtistOptions, picture_map: PictureMap | None, size: float,
+                   remake_uvs=None) -> CleanupReport | None:
     """Change `obj`'s mesh in place (still in the frame `build_mesh` made: X = x * size, Z = y * size) as
-    `options` ask: target_faces (0 keeps them), quads, voxel_first, sharp_angle and subdivision.
+    `options` ask: target_faces (0 keeps them), quads, voxel_first, sharp_angle and subdivision. After a
+    quad remesh (which drops the UVs) `remake_uvs(obj)` gives the UVs back; by default they are the front
+    projection through `picture_map`.
     Returns the cleanup report of a remeshed or decimated result (it must be closed and manifold, else
     TopologyError), or None when the faces were left as the reconstruction made them."""
     report = None
@@ -41,13 +44,16 @@ def apply_topology(obj, options: ArtistOptions, picture_map: PictureMap, size: f
                 _voxel_then_quadriflow(obj, target)
             else:
                 _quadriflow(obj, target)
-            _front_projection_uvs(obj.data, picture_map, size)
+            if remake_uvs is None:
+                _front_projection_uvs(obj.data, picture_map, size)
         else:
             _reach_face_count(obj, options.target_faces)
         report = clean_mesh(obj.data, merge_distance=1e-6 * size)
         if not report.is_manifold:
             raise TopologyError(f"The remeshed surface is not closed ({report.summary()}); "
                                 "try another face count.")
+        if options.quads and remake_uvs is not None:
+            remake_uvs(obj)   # on the cleaned quads: their normals point outward now (a bake casts along them)
     shade(obj.data, options.sharp_angle)
     _subdivision(obj, options.subdivision)
     return report

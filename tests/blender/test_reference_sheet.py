@@ -157,8 +157,7 @@ def test_from_reference_images_and_build_line_up_with_the_empties(sheet_slots, p
     bpy.context.scene.cursor.location = (0.0, 0.0, 0.0)
 
 
-def test_faces_subdivision_and_hard_edges_apply_to_a_sheet_and_quads_are_refused(sheet_slots, painted, tmp_path,
-                                                                               capsys):
+def test_faces_subdivision_and_hard_edges_apply_to_a_sheet(sheet_slots, painted, tmp_path, capsys):
     bpy = sheet_slots.id_data and __import__("bpy")
     for view in ("front", "right", "top"):
         setattr(sheet_slots, view, bpy.data.images.load(str(painted[view])))
@@ -176,8 +175,6 @@ def test_faces_subdivision_and_hard_edges_apply_to_a_sheet_and_quads_are_refused
 
     cli = sys.modules[MODULE].cli
     views = ["--front", str(painted["front"]), "--right", str(painted["right"])]
-    assert cli.main([*views, "-o", str(tmp_path / "q.glb"), "--quads"]) == 2
-    assert "Quads are not available for reference sheets" in capsys.readouterr().err
     assert cli.main([*views, "-o", str(tmp_path / "u.glb"), "--upright", "20"]) == 2
     assert "no camera elevation" in capsys.readouterr().err
     assert cli.main([*views, "-o", str(tmp_path / "f.glb"), "--vertices", "1200", "--faces", "500",
@@ -186,7 +183,59 @@ def test_faces_subdivision_and_hard_edges_apply_to_a_sheet_and_quads_are_refused
     mesh = trimesh.load(tmp_path / "f.glb", force="mesh", process=True)
     assert abs(len(mesh.faces) - 500) <= 50
     assert mesh.bounds[0][1] == pytest.approx(0.0, abs=1e-3)   # glTF +Y up: standing on the ground
-    assert not (tmp_path / "q.glb").exists() and not (tmp_path / "u.glb").exists()
+    assert not (tmp_path / "u.glb").exists()
+
+
+def _face_centre_colours(obj, image):
+    """(face normals (object axes, Blender's: -Y toward the front view), the image's colour 0..255 at each
+    face's mean UV): a face's corners lie on its chart's border, its centre inside."""
+    mesh = obj.data
+    normals = np.empty(len(mesh.polygons) * 3, np.float32)
+    mesh.polygons.foreach_get("normal", normals)
+    counts = np.array([len(p.vertices) for p in mesh.polygons])
+    centres = np.add.reduceat(_loop_uvs(mesh), np.r_[0, np.cumsum(counts)[:-1]], axis=0) / counts[:, None]
+    pixels = _image_pixels(image)
+    height, width = pixels.shape[:2]
+    cols = np.clip((centres[:, 0] * width).astype(int), 0, width - 1)
+    rows = np.clip((centres[:, 1] * height).astype(int), 0, height - 1)
+    return normals.reshape(-1, 3), pixels[rows, cols, :3] * 255
+
+
+def test_quads_on_a_sheet_near_the_face_target_with_the_views_baked_on(sheet_slots, painted, tmp_path, capsys):
+    bpy = __import__("bpy")
+    for view in ("front", "right", "top"):
+        setattr(sheet_slots, view, bpy.data.images.load(str(painted[view])))
+    before = {i.name for i in bpy.data.images}
+    assert bpy.ops.mesh_from_image.sheet(template_vertices=1500, target_faces=400, quads=True,
+                                         align=False) == {'FINISHED'}
+    obj = bpy.context.active_object
+    sides = [len(p.vertices) for p in obj.data.polygons]
+    assert abs(len(sides) - 400) <= 0.1 * 400
+    assert np.mean(np.array(sides) == 4) > 0.9
+    _assert_closed(obj)
+    image = _assert_atlas_material(obj)
+    assert image.name == f"{obj.name} baked" and image.size[0] == image.size[1] >= 256
+    made = {i.name for i in bpy.data.images} - before
+    assert made == {image.name}, "the atlas the bake replaced is gone, nothing else is left"
+    assert not [o for o in bpy.data.objects if "texture source" in o.name]
+    # Each side shows its own view's colour, read through the quads' new UVs.
+    normals, colours = _face_centre_colours(obj, image)
+    for axis, sign, view in ((1, -1, "front"), (0, 1, "right"), (2, 1, "top")):
+        side = sign * normals[:, axis] > 0.95
+        assert side.sum() > 10, view
+        assert np.median(np.abs(colours[side] - PAINT[view]).max(axis=1)) < 12, view
+
+    # Headless: --quads with --bake gives one texture of the bake's size on the quads.
+    cli = sys.modules[MODULE].cli
+    views = ["--front", str(painted["front"]), "--right", str(painted["right"]), "--top", str(painted["top"])]
+    assert cli.main([*views, "-o", str(tmp_path / "q.glb"), "--vertices", "1200", "--faces", "300", "--quads",
+                     "--bake", "128"]) == 0, capsys.readouterr().err
+    import trimesh
+    mesh = trimesh.load(tmp_path / "q.glb", force="mesh", process=False)
+    assert mesh.visual.material.baseColorTexture.size == (128, 128)
+    assert abs(len(mesh.faces) - 2 * 300) <= 0.1 * 2 * 300       # glTF stores each quad as two triangles
+    colours = np.asarray(mesh.visual.to_color().vertex_colors)[:, :3].astype(float)
+    _sides_show_their_views(np.asarray(mesh.vertices, np.float64), mesh.faces, colours[mesh.faces].mean(axis=1))
 
 
 def _loop_uvs(mesh, layer=None):

@@ -53,11 +53,13 @@ def test_each_face_shows_the_view_that_faces_it_or_sees_its_other_side(painted_b
     colours = centre_colours(r.texture)
     # Faces squarely toward a view show its colour; the unseen back, left and bottom show the view that sees
     # them through the object (front, right, top), as one picture's back shows the front. (By the edges a
-    # corner's normal leans toward the next side, which a view faces: there the colours blend.)
+    # corner's normal leans toward the next side, which a view faces: there the colours blend. The view choice
+    # reads normals averaged over NORMAL_SMOOTHING rings, ~0.12 at 1,200 vertices, and the box's edges are
+    # sharp: the inner 40 % of each side is clear of that band.)
     for axis, sign, view in ((2, 1, "front"), (0, 1, "right"), (1, 1, "top"),
                              (2, -1, "front"), (0, -1, "right"), (1, -1, "top")):
         others = [a for a in range(3) if a != axis]
-        inner = (np.abs(centre[:, others]) < 0.5 * half[others]).all(axis=1)
+        inner = (np.abs(centre[:, others]) < 0.4 * half[others]).all(axis=1)
         facing = (sign * n[:, axis] > 0.95) & inner
         assert facing.sum() > 20, (axis, sign)
         assert np.abs(colours[facing] - COLOURS[view]).max(axis=1).max() < 16, (axis, sign, view)

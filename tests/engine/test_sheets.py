@@ -162,3 +162,45 @@ def test_each_vertex_is_coloured_by_the_view_facing_it():
     facing_right = body & (r.vertices[:, 0] > 0.3)        # the right view looks at +x
     assert (r.vertex_colors[facing_front & (np.abs(r.vertices[:, 0]) < 0.1), 0] > 200).all()
     assert (r.vertex_colors[facing_right & (np.abs(r.vertices[:, 2]) < 0.1), 1] > 200).all()
+
+
+def test_a_top_view_showing_corners_squares_the_slices_and_a_round_one_keeps_them_round(monkeypatch):
+    import inference.sheets as sheets
+    views = sheet(box(), ["front", "right", "top"])
+    square = _fill_ratio(reconstruct_views(views, OPTIONS))
+    monkeypatch.setattr(sheets, "ADAPT_ROUNDNESS", False)
+    elliptic = _fill_ratio(reconstruct_views(views, OPTIONS))
+    assert square > 0.95 and square > elliptic + 0.03
+    monkeypatch.setattr(sheets, "ADAPT_ROUNDNESS", True)
+    # Seen from the top as a disc, the horizontal slices stay ellipses: the cylinder keeps pi/4.
+    cyl = reconstruct_views(sheet(cylinder(), ["front", "right", "top"]), OPTIONS)
+    assert abs(_fill_ratio(cyl) - np.pi / 4) < 0.05
+
+
+def test_the_silhouette_restoring_fit_puts_a_shrunk_mesh_back_on_the_views():
+    from inference.sheets import view_silhouette_iou
+    from inference.sheets_fit import restore_silhouettes
+
+    r = reconstruct_views(sheet(cylinder(), ["front", "right", "top"]), OPTIONS, restore_steps=0)
+    shrunk = (r.vertices * np.array([0.92, 0.92, 0.92], np.float32)).astype(np.float32)
+    before = [view_silhouette_iou(shrunk, r.faces, v) for v in r.views.values()]
+    restored, report = restore_silhouettes(shrunk, r.faces, r.views, steps=40)
+    after = [view_silhouette_iou(restored, r.faces, v) for v in r.views.values()]
+    assert report["kept"] and report["crossing_faces_after"] == 0
+    assert min(after) > min(before) + 0.03
+    assert self_intersections(restored, r.faces) == 0
+    # Nothing to gain: the input comes back as it was.
+    again, report = restore_silhouettes(restored, r.faces, r.views, steps=1)
+    assert report["kept"] or np.array_equal(again, restored)
+
+
+def test_the_mesh_comes_near_the_asked_vertex_count_where_the_remesher_refuses_the_fine_grid(monkeypatch):
+    import inference.sheets as sheets
+    # This box's front + right surface at 4x the vertices is one the remesher leaves open (and so refuses).
+    views = {"front": view_picture(box(), "front", size=256), "right": view_picture(box(), "right", size=200)}
+    r = reconstruct_views(views, OPTIONS)
+    _assert_clean(r)
+    assert r.info["remeshed"] and abs(len(r.vertices) - 1200) < 0.25 * 1200
+    monkeypatch.setattr(sheets, "FALLBACK_OVERSAMPLING", sheets.MARCH_OVERSAMPLING)   # no coarser grid to fall to
+    refused = reconstruct_views(views, OPTIONS)
+    assert not refused.info["remeshed"] and len(refused.vertices) > 2 * 1200
