@@ -138,3 +138,36 @@ def test_fill_holes_is_a_contract_option():
     assert contract.options_from_args(parser.parse_args(["--keep-holes"])).fill_holes is False
     assert contract.blender_property("fill_holes")["name"] == "Fill Holes"
     assert contract.ReconstructionOptions.from_wire({"fill_holes": True}).fill_holes is True
+
+
+@pytest.mark.parametrize("kind", ["ring", "plate"])
+def test_learned_prior_carries_its_shape_onto_the_holed_template(kind):
+    """With the learned prior the network runs on the filled silhouette and its mesh is carried onto the holed
+    template: one handle per hole, closed, every vertex between the filled mesh's front and back."""
+    from inference import prior
+    if prior.default_model() is None:
+        pytest.skip("no shipped weights")
+    import inference.prior as P
+    from scipy import ndimage
+
+    from inference.networks import NETWORK_GRID
+    from inference.frame import Frame
+    from inference.mask import bounding_box
+
+    rgb = picture(kind)
+    mask = extract_objects(as_rgba(rgb), keep_holes=True)[0][0]
+    frame = Frame.from_box(bounding_box(mask), S, S)
+    rgb_grid = frame.sample_grid(as_rgba(rgb)[:, :, :3], NETWORK_GRID)
+    mask_grid = frame.sample_grid(mask.astype(np.float32), NETWORK_GRID) > 0.5
+    net = P._model(prior.default_model(), __import__("torch").device("cpu"))
+    holed_v, holed_f, holed_template = P.predict(net, rgb_grid, mask_grid, 2500)
+    filled_v, filled_f, _ = P.predict(net, rgb_grid, ndimage.binary_fill_holes(mask_grid), 2500)
+    assert is_watertight(holed_f) and genus(holed_v, holed_f) == EXPECTED_HOLES[kind]
+    assert len(holed_template) == len(holed_v)
+    # Every carried vertex lies within the filled mesh's box: between its front and back.
+    lo, hi = filled_v.min(axis=0) - 1e-3, filled_v.max(axis=0) + 1e-3
+    assert ((holed_v >= lo) & (holed_v <= hi)).all()
+    # And the whole path comes out closed with the holes kept and no crossings.
+    recon = reconstruct(rgb, ReconstructionOptions(template_vertices=800, fill_holes=False))
+    assert recon.info["model"] != "none" and recon.info["genus"] == EXPECTED_HOLES[kind]
+    assert is_watertight(recon.faces) and recon.info["self_intersections"]["crossing_faces_after"] == 0
