@@ -13,7 +13,6 @@ second thread to pay for its synchronisation (measured: 10 ms/step on 1 thread, 
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 from scipy import ndimage
@@ -22,6 +21,7 @@ from .contract import default as _default
 from .errors import Cancelled  # noqa: F401  (raised by progress callbacks; re-exported for callers)
 from .frame import FRAME_HALF_EXTENT
 from .meshes import face_pairs, unique_edges
+from .threads import torch_threads as _torch_threads
 
 WEIGHTS = {
     "outside": 1.0,      # mean distance of projected vertices outside the mask (frame units)
@@ -30,18 +30,6 @@ WEIGHTS = {
     "edge": 2.0,         # spread of edge lengths relative to the template's mean edge
     "normal": 100.0,     # bending: 1 - cos between neighbouring face normals
 }
-
-
-@contextmanager
-def _torch_threads(n: int):
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def outline_points(mask_grid: np.ndarray, max_points: int = 600) -> np.ndarray:

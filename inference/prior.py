@@ -148,6 +148,15 @@ def _onto_holed_template(net, vertices, faces, start, mask_grid, target_vertices
     return out.astype(np.float32), holed.faces[-1].astype(np.int32), target
 
 
+def _network_threads(device):
+    """The forward pass on threads.NETWORK_THREADS CPU threads (the same sums, so the same mesh, on any machine);
+    an accelerator's own parallelism is left alone."""
+    from contextlib import nullcontext
+
+    from .threads import NETWORK_THREADS, torch_threads
+    return torch_threads(NETWORK_THREADS) if getattr(device, "type", str(device)) == "cpu" else nullcontext()
+
+
 def _predict(net, rgb_grid: np.ndarray, mask_grid: np.ndarray, target_vertices: int):
     import torch
 
@@ -156,7 +165,7 @@ def _predict(net, rgb_grid: np.ndarray, mask_grid: np.ndarray, target_vertices: 
 
     mask, image = _network_input(rgb_grid, mask_grid, next(net.parameters()).device)
     template = build_template_for_inference(net.config, mask, target_vertices)
-    with torch.no_grad():
+    with torch.no_grad(), _network_threads(image.device):
         vertices = net(image, pack_templates([template]).to(image.device))[-1].float().cpu().numpy()
     start = np.array(template.vertices[-1], np.float32)
     for v in (vertices, start):
@@ -176,5 +185,5 @@ def estimate_elevation(model: str, rgb_grid: np.ndarray, mask_grid: np.ndarray, 
     if head is None:
         return None
     _, image = _network_input(rgb_grid, mask_grid, next(net.parameters()).device)
-    with torch.no_grad():
+    with torch.no_grad(), _network_threads(image.device):
         return float(head(image_code(net, image))[0])

@@ -10,8 +10,29 @@ bit for bit the same. A value the user set (OMP_WAIT_POLICY in the environment) 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+
+# Torch threads for the network's forward pass on the CPU, whatever the machine has. Its convolutions split
+# their sums over the threads, and a different split rounds differently: the mug's mesh with one thread differed
+# from the mesh with two, so a laptop, a 16-core workstation and a `--jobs` worker (which gets a share of the
+# cores) gave different meshes of one picture. Two is what the 2-core machines here always used (their meshes
+# stay the same); the network is ~0.2 s of a second-long job, so more cores would buy little.
+NETWORK_THREADS = 2
 
 
 def wait_passively(environ=None) -> None:
     """Ask OpenMP (torch's CPU threads) to sleep instead of spinning while it waits, unless told otherwise."""
     (os.environ if environ is None else environ).setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@contextmanager
+def torch_threads(n: int):
+    """Run the block with torch on exactly `n` CPU threads, then restore the caller's count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -30,3 +30,19 @@ def test_one_picture_gives_one_mesh_with_the_machine_idle_or_busy():
             p.kill()
             p.wait()
     assert busy == quiet
+
+
+def test_one_picture_gives_one_mesh_on_any_number_of_cpu_threads():
+    """A laptop, a 16-core node and a `--jobs` worker (a share of the cores) run torch on different thread
+    counts; the network's sums split over them, and the mug's mesh once differed between 1 and 2 threads."""
+    import torch
+
+    before = torch.get_num_threads()
+    digests = set()
+    try:
+        for threads in (1, 3):
+            torch.set_num_threads(threads)
+            digests.add(_digest(reconstruct(MUG, ReconstructionOptions())))
+    finally:
+        torch.set_num_threads(before)
+    assert len(digests) == 1
