@@ -7,10 +7,10 @@ Methods (all on the same views, from the view's true silhouette on the 128-cell 
 errors are left out and only the shape is compared):
   ellipsoid        an ellipsoid fitted to the silhouette's box (as deep as its shorter side)
   inflation        the Poisson inflation template
-  inflation+fit    the training-free path: inflation, the silhouette fit, then the clean-up (inference.cleanup:
-                   self-intersections out, isotropic remeshing)
+  inflation+fit    the training-free path, as the product runs it (inference.pipeline.reconstruct, model "none",
+                   the view's true silhouette as the mask)
   <model>          each shipped network (and each --run checkpoint), raw
-  <model>+fit      the same followed by the silhouette fit and the clean-up (what the product runs)
+  <model>+fit      the product's path with that network (inference.pipeline.reconstruct)
 Scores (inference.metrics): Chamfer-L1, F@0.02, F@0.05, normal consistency, silhouette IoU, plus mesh quality
 (watertight share, edge-length spread, faces in self-intersections) and seconds per view. Prints a markdown
 table; --json writes the means, per-family means and per-view rows."""
@@ -75,23 +75,26 @@ def _network_mesh(model, rgb, mask, vertices):
 
 def build_methods(args):
     """name -> function(rgb (R,R,3), mask (R,R) bool) -> (vertices, faces), in the order of the table."""
-    from inference.fit import fit_to_silhouette
+    from inference.pipeline import reconstruct
+    from inference.prior import register_model
+    from inference.result import ReconstructionOptions
     from inference.template import ellipsoid_template, inflation_template
-    from inference.cleanup import clean_up
 
-    def with_fit(make):
+    def product(model: str):
+        """The artist's path with this shape prior: inference.pipeline.reconstruct on the view's picture with its
+        true silhouette as the mask (fit grid, fit, clean-up and all, exactly as the product runs them)."""
+        options = ReconstructionOptions(model=model, template_vertices=args.vertices, refine_steps=args.fit_steps,
+                                        untangle=not args.no_untangle, remesh=not args.no_remesh)
+
         def run(rgb, mask):
-            v, f, *reference = make(rgb, mask)
-            v = fit_to_silhouette(v, f, mask, steps=args.fit_steps, device=torch.device("cpu"))
-            v, f, _ = clean_up(v, f, args.vertices, untangle=not args.no_untangle, remesh=not args.no_remesh,
-                               reference=reference[0] if reference else None)
-            return v, f
+            recon = reconstruct(np.dstack([rgb, mask.astype(np.float32)]), options, mask=mask)
+            return recon.vertices, recon.faces
         return run
 
     methods = {"ellipsoid": lambda rgb, mask: ellipsoid_template(mask, args.vertices),
                "inflation": lambda rgb, mask: inflation_template(mask, args.vertices)}
     if not args.no_fit:
-        methods["inflation+fit"] = with_fit(methods["inflation"])
+        methods["inflation+fit"] = product("none")
 
     models = []
     if args.models not in ("none", ""):
@@ -103,7 +106,7 @@ def build_methods(args):
         network = (lambda m: lambda rgb, mask: _network_mesh(m, rgb, mask, args.vertices))(model)
         methods[name] = (lambda net: lambda rgb, mask: net(rgb, mask)[:2])(network)
         if not args.no_fit:
-            methods[name + "+fit"] = with_fit(network)
+            methods[name + "+fit"] = product(register_model(name, model))
     return methods
 
 
