@@ -23,6 +23,20 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULE = "bl_ext.user_default.mesh_from_image"
 
 
+def nudged_copy(path: Path, folder: Path, index: int) -> Path:
+    """The picture with one corner pixel nudged (by `index`), saved in `folder`: a new picture to the operator,
+    whose last answer would otherwise be reused (redoing with the same picture and options only rebuilds)."""
+    from PIL import Image
+    im = Image.open(path)
+    im = im.convert("RGBA") if im.mode not in ("RGB", "RGBA") else im.copy()
+    pixel = list(im.getpixel((0, 0)))
+    pixel[0] = (pixel[0] + index) % 256
+    im.putpixel((0, 0), tuple(pixel))
+    out = folder / f"{index:03d}_{path.stem}.png"
+    im.save(out)
+    return out
+
+
 def build_zip(folder: Path) -> Path:
     import glob
     import importlib.util
@@ -56,18 +70,8 @@ def main() -> int:
     made = [0]
 
     def fresh(path: Path) -> Path:
-        """The picture with one corner pixel nudged: a new picture to the operator, whose last answer would
-        otherwise be reused (redoing with the same picture and options only rebuilds)."""
-        from PIL import Image
-        im = Image.open(path)
-        im = im.convert("RGBA") if im.mode not in ("RGB", "RGBA") else im.copy()
-        pixel = list(im.getpixel((0, 0)))
-        pixel[0] = (pixel[0] + 1 + made[0]) % 256
-        im.putpixel((0, 0), tuple(pixel))
         made[0] += 1
-        out = copies / f"{made[0]:03d}_{path.stem}.png"
-        im.save(out)
-        return out
+        return nudged_copy(path, copies, made[0])
 
     def click(path: Path) -> float:
         path = fresh(path)

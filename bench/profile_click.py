@@ -122,16 +122,8 @@ def main() -> int:
     made = [0]
 
     def fresh(path: Path) -> Path:
-        from PIL import Image
-        im = Image.open(path)
-        im = im.convert("RGBA") if im.mode not in ("RGB", "RGBA") else im.copy()
-        pixel = list(im.getpixel((0, 0)))
-        pixel[0] = (pixel[0] + 1 + made[0]) % 256
-        im.putpixel((0, 0), tuple(pixel))
         made[0] += 1
-        out = scratch / f"{made[0]:03d}_{path.stem}.png"
-        im.save(out)
-        return out
+        return c2o.nudged_copy(path, scratch, made[0])
 
     def click(path: Path, profiler=None) -> dict:
         path = fresh(path)
