@@ -593,11 +593,12 @@ class ResultInfo:
     holes: int | None = None              # through-holes kept (the mesh's genus when all survive)
     hole_areas: list | None = None        # each kept hole's area as a share of the filled silhouette, largest first
     genus: int | None = None              # handles of the result mesh (from its Euler characteristic)
+    holes_not_kept: int | None = None     # openings found but with rims too thin to mesh round, so filled
     extra: dict = field(default_factory=dict)
 
     # What `python -m inference --report` writes of it besides sizes and timings.
     REPORTED = ("model", "mask_source", "warning", "self_intersections", "remeshed", "remesh_rejected", "elevation",
-                "holes", "hole_areas", "genus")
+                "holes", "hole_areas", "genus", "holes_not_kept")
 
     def to_wire(self) -> dict:
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}

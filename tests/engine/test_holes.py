@@ -171,3 +171,24 @@ def test_learned_prior_carries_its_shape_onto_the_holed_template(kind):
     recon = reconstruct(rgb, ReconstructionOptions(template_vertices=800, fill_holes=False))
     assert recon.info["model"] != "none" and recon.info["genus"] == EXPECTED_HOLES[kind]
     assert is_watertight(recon.faces) and recon.info["self_intersections"]["crossing_faces_after"] == 0
+
+
+def test_an_opening_whose_rim_is_too_thin_to_mesh_is_filled_and_said():
+    """A block on two legs joined by a thin bar (a chair's seat, legs and stretcher): the mask keeps the opening,
+    but no handle can be meshed round a rim a pixel or two wide. Keeping the opening in the mask alone made the
+    fit pull the surface into it; it is filled instead, and the report says so."""
+    im = Image.new("RGB", (S, S), WHITE)
+    d = ImageDraw.Draw(im)
+    red = (200, 60, 40)
+    d.rectangle((0.2 * S, 0.2 * S, 0.8 * S, 0.5 * S), fill=red)
+    d.rectangle((0.2 * S, 0.5 * S, 0.28 * S, 0.8 * S), fill=red)
+    d.rectangle((0.72 * S, 0.5 * S, 0.8 * S, 0.8 * S), fill=red)
+    d.line((0.2 * S, 0.8 * S, 0.8 * S, 0.8 * S), fill=red, width=2)
+    picture_array = np.asarray(im)
+    assert hole_count(extract_objects(as_rgba(picture_array), keep_holes=True)[0][0]) == 1
+    recon = reconstruct(picture_array, ReconstructionOptions(**OPTIONS, fill_holes=False))
+    assert recon.info["holes"] == 0 and recon.info["holes_not_kept"] == 1 and recon.info["genus"] == 0
+    assert "too thin" in recon.info["warning"]
+    assert is_watertight(recon.faces) and hole_count(recon.mask_grid) == 0
+    sil = mesh_silhouette(recon.vertices, recon.faces, recon.mask_grid.shape[0])
+    assert iou(sil, recon.mask_grid) >= 0.9
