@@ -107,25 +107,42 @@ def _bake_emission(context, obj, tree, target, source_socket, size) -> np.ndarra
         node.select = False
     target.select = True
     tree.nodes.active = target
-    scene = context.scene
-    saved = (scene.render.engine, scene.cycles.samples, scene.render.bake.margin)
     try:
-        scene.render.engine = 'CYCLES'
-        scene.cycles.samples = 1
-        scene.render.bake.margin = BAKE_MARGIN_PX
-        with context.temp_override(active_object=obj, object=obj, selected_objects=[obj],
-                                   selected_editable_objects=[obj]):
-            result = bpy.ops.object.bake(type='EMIT', margin=BAKE_MARGIN_PX, uv_layer=BAKED_UV_NAME,
-                                         use_clear=True, target='IMAGE_TEXTURES')
-        if 'FINISHED' not in result:
-            raise BakeError("Cycles could not bake the texture.")
+        emit_bake(context, obj, BAKED_UV_NAME, "Cycles could not bake the texture.")
     finally:
-        scene.render.engine, scene.cycles.samples, scene.render.bake.margin = saved
         tree.links.new(shader_source, output.inputs["Surface"])
         tree.nodes.remove(emission)
     pixels = np.empty(size * size * 4, np.float32)
     target.image.pixels.foreach_get(pixels)
     return pixels.reshape(size, size, 4)
+
+
+def emit_bake(context, target, uv_layer: str, failure: str, source=None, reach: float = 0.0) -> None:
+    """Cycles' EMIT bake (one sample, BAKE_MARGIN_PX margin) into the image of `target`'s active image node on
+    `uv_layer`; with `source`, selected to active: the colours of `source`'s surface within `reach` of the
+    target's. The scene's render engine, samples and bake margin are the artist's again afterwards; `failure`
+    is the BakeError's message when Cycles does not finish."""
+    scene = context.scene
+    saved = (scene.render.engine, scene.cycles.samples, scene.render.bake.margin)
+    selected = [target] if source is None else [source, target]
+    extra = {} if source is None else dict(use_selected_to_active=True, cage_extrusion=reach,
+                                            max_ray_distance=2.0 * reach)
+    try:
+        scene.render.engine = 'CYCLES'
+        scene.cycles.samples = 1
+        scene.render.bake.margin = BAKE_MARGIN_PX
+        if source is not None:
+            source.select_set(True)
+        with context.temp_override(active_object=target, object=target, selected_objects=selected,
+                                   selected_editable_objects=selected):
+            result = bpy.ops.object.bake(type='EMIT', margin=BAKE_MARGIN_PX, uv_layer=uv_layer, use_clear=True,
+                                         target='IMAGE_TEXTURES', **extra)
+        if 'FINISHED' not in result:
+            raise BakeError(failure)
+    finally:
+        if source is not None:
+            source.select_set(False)
+        scene.render.engine, scene.cycles.samples, scene.render.bake.margin = saved
 
 
 def _show_only(tree, image, bsdf, has_alpha: bool) -> None:

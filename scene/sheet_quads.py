@@ -11,7 +11,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from .bake import BAKE_MARGIN_PX, BakeError, _smart_unwrap
+from .bake import BakeError, _smart_unwrap, emit_bake
 from .mesh_object import UV_MAP_NAME
 
 # Texture size when neither Bake Texture nor the atlas gives one (the atlas's longer side, within these).
@@ -100,24 +100,8 @@ def bake_onto_quads(context, kept: KeptSurface, obj, size: int, name: str, objec
 
 
 def _bake_selected_to_active(context, source, target, uv_layer: str, reach: float) -> None:
-    scene = context.scene
-    if not hasattr(scene, "cycles"):
+    if not hasattr(context.scene, "cycles"):
         raise BakeError("Quads on a reference sheet bake its texture, which needs the Cycles render engine: "
                         "enable it in Preferences › Add-ons.")
-    saved = (scene.render.engine, scene.cycles.samples, scene.render.bake.margin)
-    try:
-        scene.render.engine = 'CYCLES'
-        scene.cycles.samples = 1
-        scene.render.bake.margin = BAKE_MARGIN_PX
-        source.select_set(True)
-        with context.temp_override(active_object=target, object=target, selected_objects=[source, target],
-                                   selected_editable_objects=[source, target]):
-            result = bpy.ops.object.bake(type='EMIT', margin=BAKE_MARGIN_PX, uv_layer=uv_layer, use_clear=True,
-                                         use_selected_to_active=True, cage_extrusion=reach,
-                                         max_ray_distance=2.0 * reach,
-                                         target='IMAGE_TEXTURES')
-        if 'FINISHED' not in result:
-            raise BakeError("Cycles could not bake the sheet's texture onto the quads.")
-    finally:
-        source.select_set(False)
-        scene.render.engine, scene.cycles.samples, scene.render.bake.margin = saved
+    emit_bake(context, target, uv_layer, "Cycles could not bake the sheet's texture onto the quads.",
+              source=source, reach=reach)
