@@ -60,9 +60,8 @@ def _lerp_axis(values: np.ndarray, size: int, axis: int) -> np.ndarray:
         three, one = values * dtype.type(0.75), values * dtype.type(0.25)
         np.add(three[at(slice(None, -1))], one[at(slice(1, None))], out=out[at(slice(1, size - 1, 2))])
         np.add(one[at(slice(None, -1))], three[at(slice(1, None))], out=out[at(slice(2, size - 1, 2))])
-        whole, none = dtype.type(1), dtype.type(0)
-        out[at(0)] = values[at(0)] * whole + values[at(min(1, n - 1))] * none
-        out[at(size - 1)] = values[at(n - 1)] * whole + values[at(n - 1)] * none
+        out[at(0)] = values[at(0)]                 # the end texels take their neighbour with weight 0
+        out[at(size - 1)] = values[at(n - 1)]
         return out
     t = np.clip((np.arange(size) + 0.5) * n / size - 0.5, 0, n - 1)
     i0 = np.floor(t).astype(int)
