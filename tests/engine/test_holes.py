@@ -144,11 +144,12 @@ def test_fill_holes_is_a_contract_option():
 def test_learned_prior_carries_its_shape_onto_the_holed_template(kind):
     """With the learned prior the network runs on the filled silhouette and its mesh is carried onto the holed
     template: one handle per hole, closed, every vertex between the filled mesh's front and back."""
+    import torch
+    from scipy import ndimage
+
     from inference import prior
     if prior.default_model() is None:
         pytest.skip("no shipped weights")
-    import inference.prior as P
-    from scipy import ndimage
 
     from inference.networks import NETWORK_GRID
     from inference.frame import Frame
@@ -159,9 +160,9 @@ def test_learned_prior_carries_its_shape_onto_the_holed_template(kind):
     frame = Frame.from_box(bounding_box(mask), S, S)
     rgb_grid = frame.sample_grid(as_rgba(rgb)[:, :, :3], NETWORK_GRID)
     mask_grid = frame.sample_grid(mask.astype(np.float32), NETWORK_GRID) > 0.5
-    net = P._model(prior.default_model(), __import__("torch").device("cpu"))
-    holed_v, holed_f, holed_template = P.predict(net, rgb_grid, mask_grid, 2500)
-    filled_v, filled_f, _ = P.predict(net, rgb_grid, ndimage.binary_fill_holes(mask_grid), 2500)
+    net = prior._model(prior.default_model(), torch.device("cpu"))
+    holed_v, holed_f, holed_template = prior.predict(net, rgb_grid, mask_grid, 2500)
+    filled_v, filled_f, _ = prior.predict(net, rgb_grid, ndimage.binary_fill_holes(mask_grid), 2500)
     assert is_watertight(holed_f) and genus(holed_v, holed_f) == EXPECTED_HOLES[kind]
     assert len(holed_template) == len(holed_v)
     # Every carried vertex lies within the filled mesh's box: between its front and back.
