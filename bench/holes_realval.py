@@ -2,10 +2,11 @@
 plus a silhouette IoU that fills no holes (bench.realval's protocol fills them in both splats, which hides a
 handle or a membrane alike).
 
-    python -m bench.holes_realval [--views ../shared/realval/views] [--limit N] [--json /tmp/holes_realval.json]
+    python -m bench.holes_realval [--views ../shared/realval/views] [--limit N] [--white] [--json F]
 
 Per view and path: F@0.02, F@0.05, Chamfer-L1, the protocol's silhouette IoU (filled), `silhouette_iou_holes`
-(both splats closed by the protocol's 2 pixels but not filled), the mesh's genus, watertightness and the
+(both splats closed by the protocol's 2 pixels but not filled, the mesh sampled as densely as the truth's
+unfiltered points), the mesh's genus, watertightness and the
 holes the engine kept. Means per path and per object."""
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ import numpy as np
 from bench import realval
 
 
-def run(views, model: str = "auto", partial: str = "") -> list[dict]:
+def run(views, model: str = "auto", partial: str = "", white: bool = False) -> list[dict]:
+    from scipy import ndimage
+
     from inference.meshes import genus, is_watertight, sample_surface
-    from inference.metrics import score_point_sets
+    from inference.metrics import centre_depth, score_point_sets, self_intersections
     from inference.pipeline import reconstruct
     from inference.result import ReconstructionOptions
     from inference.silhouette import iou, splat_silhouette
@@ -32,19 +35,26 @@ def run(views, model: str = "auto", partial: str = "") -> list[dict]:
     for i, view in enumerate(views):
         truth_holes = splat_silhouette(view["gt_points_all"], view["mask"].shape[0],
                                        realval.FRAME_COVER * view["mask"].shape[0], fill=False)
+        # The view shows an opening when filling the truth's splat adds more than SHOWS_HOLE of its area.
+        shows = ndimage.binary_fill_holes(truth_holes).sum() > (1 + SHOWS_HOLE) * truth_holes.sum()
         for fill in (False, True):
             t = time.perf_counter()
-            recon = reconstruct(view["png"], ReconstructionOptions(model=model, fill_holes=fill))
+            recon = reconstruct(view["white" if white else "png"], ReconstructionOptions(model=model, fill_holes=fill))
             seconds = time.perf_counter() - t
             points, normals = sample_surface(recon.vertices, recon.faces, realval.SAMPLES, realval.SEED)
             row = score_point_sets(points, normals, view["points"], view["normals"],
                                    {"silhouette_iou": view["silhouette"]},
                                    realval.FRAME_COVER * view["mask"].shape[0])
-            from inference.metrics import centre_depth
-            splat = splat_silhouette(centre_depth(points), truth_holes.shape[0],
+            # As many samples as the truth's points: the protocol's 10,000 leave the mesh's splat speckled with
+            # unfilled pixels where the surface is steep (torus_v1: IoU 0.778 at 10,000 against 0.866 at 20,000,
+            # which had made a kept hole look worse than a membrane), and the truth's 20,000 have none of them.
+            dense, _ = sample_surface(recon.vertices, recon.faces, len(view["gt_points_all"]), realval.SEED)
+            splat = splat_silhouette(centre_depth(dense), truth_holes.shape[0],
                                      realval.FRAME_COVER * truth_holes.shape[0], fill=False)
             row.update(silhouette_iou_holes=iou(splat, truth_holes), genus=genus(recon.vertices, recon.faces),
-                       watertight=is_watertight(recon.faces), holes=recon.info.get("holes"),
+                       watertight=is_watertight(recon.faces),
+                       self_intersections=self_intersections(recon.vertices, recon.faces), shows_holes=bool(shows),
+                       holes=recon.info.get("holes"),
                        hole_areas=recon.info.get("hole_areas"), seconds=seconds,
                        path="fill_holes" if fill else "keep_holes", stem=view["stem"], object=view["object"])
             rows.append(row)
@@ -54,8 +64,10 @@ def run(views, model: str = "auto", partial: str = "") -> list[dict]:
     return rows
 
 
+SHOWS_HOLE = 0.01
 HOLED = ("torus", "ycb_scissors", "tower_holes", "trimesh_chair")
-KEYS = ("f@0.02", "f@0.05", "chamfer_l1", "silhouette_iou", "silhouette_iou_holes", "genus", "watertight")
+KEYS = ("f@0.02", "f@0.05", "chamfer_l1", "silhouette_iou", "silhouette_iou_holes", "genus", "watertight",
+        "self_intersections")
 
 
 def summarise(rows):
@@ -63,6 +75,11 @@ def summarise(rows):
     for path in ("keep_holes", "fill_holes"):
         rs = [r for r in rows if r["path"] == path]
         out["summary"][path] = {k: float(np.mean([r[k] for r in rs])) for k in KEYS}
+        shown = [r for r in rs if r.get("shows_holes")]
+        if shown:
+            out["summary"][path]["views_showing_holes"] = len(shown)
+            out["summary"][path]["silhouette_iou_holes_on_those"] = float(np.mean([r["silhouette_iou_holes"]
+                                                                                  for r in shown]))
         groups = defaultdict(list)
         for r in rs:
             groups[r["object"]].append(r)
@@ -78,6 +95,8 @@ def main(argv=None):
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--only", default="", help="comma-separated object names")
     p.add_argument("--json", default="")
+    p.add_argument("--white", action="store_true", help="reconstruct from the JPEGs over white (the holes found by "
+                                                        "the background colour, not by transparency)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     views = realval.load_views(args.views, args.limit)
@@ -87,12 +106,15 @@ def main(argv=None):
     views.sort(key=lambda v: v["object"] not in HOLED)
     for v in views:
         v["gt_points_all"] = np.load(Path(args.views) / f"{v['stem']}.npz")["points"]
-    rows = run(views, partial=args.json + ".partial" if args.json else "")
+    rows = run(views, partial=args.json + ".partial" if args.json else "", white=args.white)
     result = summarise(rows) | {"rows": rows}
     print(json.dumps(result["summary"], indent=1))
     for o in HOLED:
         if o in result["by_object"]:
             print(o, json.dumps(result["by_object"][o]))
+    # The issue's per-object bar: keeping holes may cost no object more than 0.01 F@0.05.
+    gaps = sorted((g["keep_holes"]["f@0.05"] - g["fill_holes"]["f@0.05"], o) for o, g in result["by_object"].items())
+    print("F@0.05 keep - fill, lowest objects:", [(o, round(d, 3)) for d, o in gaps[:5]])
     worst = min((r["silhouette_iou_holes"], r["stem"]) for r in rows if r["path"] == "keep_holes")
     print("worst keep_holes IoU without filling:", worst)
     if args.json:

@@ -133,11 +133,15 @@ def test_fill_holes_is_a_contract_option():
     from inference import contract
     parser = argparse.ArgumentParser()
     contract.add_arguments(parser)
-    # On by default (see the contract: keeping holes still costs the learned prior on realval).
-    assert contract.options_from_args(parser.parse_args([])).fill_holes is True
+    # Off by default: openings stay holes unless the artist asks for one closed surface.
+    assert contract.options_from_args(parser.parse_args([])).fill_holes is False
+    assert contract.options_from_args(parser.parse_args(["--fill-holes"])).fill_holes is True
+    # The previous version's spelling still asks for what it asked for then.
     assert contract.options_from_args(parser.parse_args(["--keep-holes"])).fill_holes is False
     assert contract.blender_property("fill_holes")["name"] == "Fill Holes"
+    assert contract.blender_property("fill_holes")["default"] is False
     assert contract.ReconstructionOptions.from_wire({"fill_holes": True}).fill_holes is True
+    assert contract.ReconstructionOptions.from_wire({}).fill_holes is False
 
 
 @pytest.mark.parametrize("kind", ["ring", "plate"])
