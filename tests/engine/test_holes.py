@@ -156,7 +156,7 @@ def test_learned_prior_carries_its_shape_onto_the_holed_template(kind):
         pytest.skip("no shipped weights")
 
     from inference.networks import NETWORK_GRID
-    from inference.frame import Frame
+    from inference.frame import FRAME_HALF_EXTENT, Frame
     from inference.mask import bounding_box
 
     rgb = picture(kind)
@@ -169,8 +169,11 @@ def test_learned_prior_carries_its_shape_onto_the_holed_template(kind):
     filled_v, filled_f, _ = prior.predict(net, rgb_grid, ndimage.binary_fill_holes(mask_grid), 2500)
     assert is_watertight(holed_f) and genus(holed_v, holed_f) == EXPECTED_HOLES[kind]
     assert len(holed_template) == len(holed_v)
-    # Every carried vertex lies within the filled mesh's box: between its front and back.
-    lo, hi = filled_v.min(axis=0) - 1e-3, filled_v.max(axis=0) + 1e-3
+    # Every carried vertex lies within the filled mesh's box: between its front and back, and sideways within a
+    # network-grid cell of it (the holed template's own outline, where the network's moves fade out near a hole).
+    cell = 2 * FRAME_HALF_EXTENT / NETWORK_GRID
+    margin = np.array([cell, cell, 1e-3])
+    lo, hi = filled_v.min(axis=0) - margin, filled_v.max(axis=0) + margin
     assert ((holed_v >= lo) & (holed_v <= hi)).all()
     # And the whole path comes out closed with the holes kept and no crossings.
     recon = reconstruct(rgb, ReconstructionOptions(template_vertices=800, fill_holes=False))
@@ -197,3 +200,21 @@ def test_an_opening_whose_rim_is_too_thin_to_mesh_is_filled_and_said():
     assert is_watertight(recon.faces) and hole_count(recon.mask_grid) == 0
     sil = mesh_silhouette(recon.vertices, recon.faces, recon.mask_grid.shape[0])
     assert iou(sil, recon.mask_grid) >= 0.9
+
+
+def test_the_bundled_mug_comes_out_with_its_handle_open():
+    """The default path on examples/mug.png: one handle, and the opening the picture shows is open in the mesh's
+    own silhouette, not covered by the walls inside it. The network's sideways moves over its made-up membrane
+    had left 49 % of the opening open (prior.HOLE_XY_FADE: 83 %)."""
+    from pathlib import Path
+
+    from scipy import ndimage
+
+    recon = reconstruct(Path(__file__).resolve().parents[2] / "examples" / "mug.png")
+    assert recon.info["model"] != "none" and recon.info["holes"] == 1 and recon.info["genus"] == 1
+    assert is_watertight(recon.faces) and recon.info["self_intersections"]["crossing_faces_after"] == 0
+    opening = ndimage.binary_fill_holes(recon.mask_grid) & ~recon.mask_grid
+    sil = mesh_silhouette(recon.vertices, recon.faces, recon.mask_grid.shape[0])
+    seen_through = ndimage.binary_fill_holes(sil) & ~sil
+    assert (seen_through & opening).sum() >= 0.7 * opening.sum()
+    assert iou(sil, recon.mask_grid) >= 0.97
