@@ -77,6 +77,9 @@ const JOB_TYPE = {
         { key: "no_refine", type: "bool", default: false,
           label: "Skip Refinement",
           description: "Skip the silhouette fit after the first estimate" },
+        { key: "fill_holes", type: "bool", default: false,
+          label: "Fill Holes",
+          description: "Fill the openings the pictures show through the objects (a mug's handle, a ring): one closed surface without handles" },
         { key: "jobs", type: "int32", default: 1, propargs: { min: 1 },
           label: "Processes per Task",
           description: "Worker processes each task runs side by side on its machine" },
@@ -118,7 +121,7 @@ function readSettings(settings) {
         fail("bake", "must be 0 (no baking) or " + BAKE_MIN + " to " + BAKE_MAX + " pixels, not " + values.bake);
     }
     requireInteger(values, "jobs", 1);
-    for (const key of ["recursive", "quads", "upright", "fill_sides", "no_refine"]) {
+    for (const key of ["recursive", "quads", "upright", "fill_sides", "no_refine", "fill_holes"]) {
         if (typeof values[key] !== "boolean") {
             fail(key, "must be true or false, not " + JSON.stringify(values[key]));
         }
@@ -183,6 +186,7 @@ function reconstructionArgs(values) {
     if (values.fill_sides) args.push("--fill-sides");
     if (values.bake !== defaultOf("bake")) args.push("--bake", String(values.bake));
     if (values.no_refine) args.push("--no-refine");
+    if (values.fill_holes) args.push("--fill-holes");
     if (values.jobs !== defaultOf("jobs")) args.push("--jobs", String(values.jobs));
     return args;
 }

@@ -11,9 +11,10 @@ from flamenco import (HERE, JOB_SCRIPT, JobRefused, command_line, compile_job, j
 FOLDERS = {"input_folder": "/farm/photos", "output_folder": "/farm/meshes"}
 BLENDER = ["{blender}", "-b", "--addons", "bl_ext.user_default.mesh_from_image", "-c", "mesh_from_image"]
 RECONSTRUCTION_FLAGS = {"--vertices", "--model", "--device", "--faces", "--quads", "--upright", "--fill-sides",
-                        "--bake", "--no-refine", "--jobs"}
+                        "--bake", "--no-refine", "--fill-holes", "--jobs"}
 EXPECTED_KEYS = ["input_folder", "output_folder", "format", "recursive", "pattern", "tasks", "vertices", "model",
-                 "device", "faces", "quads", "upright", "fill_sides", "bake", "no_refine", "jobs", "extension_repo"]
+                 "device", "faces", "quads", "upright", "fill_sides", "bake", "no_refine", "fill_holes", "jobs",
+                 "extension_repo"]
 
 
 def chunk_tail(out: str, k: int, n: int) -> list[str]:
@@ -56,7 +57,7 @@ def test_the_addon_submitting_every_default_gives_the_same_tasks():
 def test_three_tasks_with_recursive_pattern_and_options():
     settings = dict(FOLDERS, tasks=3, recursive=True, pattern="shot_*.png", format="obj", vertices=8000,
                     model="none", device="cpu", faces=4000, quads=True, upright=True, fill_sides=True, bake=1024,
-                    no_refine=True, jobs=2, extension_repo="studio_tools")
+                    no_refine=True, fill_holes=True, jobs=2, extension_repo="studio_tools")
     tasks = compile_job(settings)
     assert [t["name"] for t in tasks] == ["chunk-1-of-3", "chunk-2-of-3", "chunk-3-of-3"]
     for k, task in enumerate(tasks, start=1):
@@ -65,7 +66,7 @@ def test_three_tasks_with_recursive_pattern_and_options():
             "/farm/photos", "--output-dir", "/farm/meshes", "--format", "obj", "--recursive",
             "--pattern", "shot_*.png", *chunk_tail("/farm/meshes", k, 3),
             "--vertices", "8000", "--model", "none", "--device", "cpu", "--faces", "4000", "--quads", "--upright",
-            "--fill-sides", "--bake", "1024", "--no-refine", "--jobs", "2"]
+            "--fill-sides", "--bake", "1024", "--no-refine", "--fill-holes", "--jobs", "2"]
 
 
 def test_paths_with_spaces_stay_single_arguments():
@@ -92,7 +93,8 @@ def test_chunks_are_exactly_one_to_n(n):
 
 def test_defaults_given_explicitly_are_not_repeated_as_flags():
     explicit = dict(FOLDERS, vertices=2500, model="auto", device="auto", faces=0, quads=False, upright=False,
-                    fill_sides=False, bake=0, no_refine=False, jobs=1, recursive=False, pattern="")
+                    fill_sides=False, bake=0, no_refine=False, fill_holes=False, jobs=1, recursive=False,
+                    pattern="")
     for task in compile_job(explicit):
         args = mesh_from_image_args(task)
         assert not RECONSTRUCTION_FLAGS & set(args), args
@@ -109,6 +111,7 @@ def test_defaults_given_explicitly_are_not_repeated_as_flags():
     ({"fill_sides": True}, ["--fill-sides"]),
     ({"bake": 16}, ["--bake", "16"]),
     ({"no_refine": True}, ["--no-refine"]),
+    ({"fill_holes": True}, ["--fill-holes"]),
     ({"jobs": 4}, ["--jobs", "4"]),
 ])
 def test_one_changed_option_adds_only_its_flag(change, flags):
@@ -179,6 +182,8 @@ def test_the_job_type_s_defaults_bounds_and_choices_are_the_command_s():
     for key in ("quads", "upright", "fill_sides"):
         assert settings[key]["default"] == getattr(artist, key), key
     assert settings["no_refine"]["default"] is not contract.default("refine")
+    assert settings["fill_holes"]["default"] is contract.default("fill_holes")
+    assert "--fill-holes" in contract.spec("fill_holes").flags
     assert settings["faces"]["description"].startswith(contract.spec("target_faces").help.split(";")[0])
 
 
