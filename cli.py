@@ -195,6 +195,8 @@ def _run_batch(args, todo, count, run_settings, output, report, fingerprint) -> 
                         files = export_files(built.objects, str(item.output.parent), item.output.stem, args.format)
                         entry.update(status="done", files=files, seconds=round(time.perf_counter() - started, 3))
                         info = run.answer.info if run.answer is not None else None
+                        if info is not None and info.holes:
+                            entry.update(holes=info.holes, hole_areas=info.hole_areas)
                         for key, label in (("warning", "warning"), ("frame_note", "note")):
                             said = info.get(key) if info is not None else None
                             if said:

@@ -620,6 +620,14 @@ class ResultInfo:
         info.extra = message
         return info
 
+    def holes_said(self) -> str:
+        """The openings kept, for a report line ("" when none): '1 hole kept (4.3 % of the silhouette)'."""
+        if not self.holes:
+            return ""
+        sizes = ", ".join(f"{100 * a:.1f}" for a in (self.hole_areas or []))
+        return (f"{self.holes} hole{'s' if self.holes > 1 else ''} kept"
+                + (f" ({sizes} % of the silhouette)" if sizes else ""))
+
     def get(self, key: str, fallback=None):
         """Dict-style access for the panels and scripts that read facts by name."""
         if key in self.extra:

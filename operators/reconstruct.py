@@ -241,8 +241,9 @@ class MESH_FROM_IMAGE_OT_reconstruct(ModalRunOperator, bpy.types.Operator):
         if built.cleanup.is_manifold:
             made = ", ".join(f"'{o.name}'" for o in built.objects)
             standing = f", stood up from a {math.degrees(built.elevation):.0f} degree view" if built.elevation else ""
+            holes = run.answer.info.holes_said() if run.answer is not None else ""
             self.report({'INFO'}, f"Made {made}: {sum(len(o.data.polygons) for o in built.objects)} faces, "
-                                  f"watertight{standing}")
+                                  f"watertight{standing}" + (f", {holes}" if holes else ""))
         else:
             self.report({'WARNING'}, f"Made '{built.obj.name}', but it has {built.cleanup.summary()}")
         return {'FINISHED'}

@@ -80,3 +80,22 @@ def test_fill_holes_closes_the_openings(clean_data, holed):
     kind, path = holed
     obj = _make(clean_data, path, fill_holes=True)
     assert _closed_manifold(obj.data) and _genus(obj.data) == 0
+
+
+def test_headless_report_says_the_holes_kept(addon, holed, tmp_path):
+    """`blender -c mesh_from_image --report`: each mesh's entry gives the openings kept and their sizes; with
+    --fill-holes there are none."""
+    import json
+    import sys
+
+    kind, path = holed
+    cli = sys.modules[MODULE].cli
+    flags = ["--vertices", "900", "--refine-steps", "20", "--model", "none"]
+    for extra, holes in (([], HOLES[kind]), (["--fill-holes"], 0)):
+        report = tmp_path / f"report{len(extra)}.json"
+        assert cli.main([str(path), "--output-dir", str(tmp_path / f"out{len(extra)}"), *flags, *extra,
+                         "--report", str(report)]) == 0
+        [entry] = json.loads(report.read_text())["inputs"]
+        assert entry["status"] == "done"
+        assert entry.get("holes", 0) == holes and len(entry.get("hole_areas", [])) == holes
+        assert all(0.0 < a < 0.5 for a in entry.get("hole_areas", []))

@@ -218,3 +218,11 @@ def test_the_bundled_mug_comes_out_with_its_handle_open():
     seen_through = ndimage.binary_fill_holes(sil) & ~sil
     assert (seen_through & opening).sum() >= 0.7 * opening.sum()
     assert iou(sil, recon.mask_grid) >= 0.97
+
+
+def test_the_report_line_says_how_many_holes_were_kept_and_their_sizes():
+    from inference.contract import ResultInfo
+
+    assert ResultInfo().holes_said() == ""
+    assert ResultInfo(holes=1, hole_areas=[0.0425]).holes_said() == "1 hole kept (4.2 % of the silhouette)"
+    assert ResultInfo(holes=2, hole_areas=[0.1, 0.05]).holes_said() == "2 holes kept (10.0, 5.0 % of the silhouette)"
