@@ -43,7 +43,8 @@ def run(views, model: str = "auto", partial: str = "", white: bool = False) -> l
         shows = ndimage.binary_fill_holes(mask).sum() > (1 + SHOWS_HOLE) * mask.sum()
         for fill in (False, True):
             t = time.perf_counter()
-            recon = reconstruct(view["white" if white else "png"], ReconstructionOptions(model=model, fill_holes=fill))
+            recon = reconstruct(view["white" if white else "png"],
+                                ReconstructionOptions(model=model, fill_holes=fill))
             seconds = time.perf_counter() - t
             points, normals = sample_surface(recon.vertices, recon.faces, realval.SAMPLES, realval.SEED)
             row = score_point_sets(points, normals, view["points"], view["normals"],
@@ -57,11 +58,10 @@ def run(views, model: str = "auto", partial: str = "", white: bool = False) -> l
                                      realval.FRAME_COVER * truth_holes.shape[0], fill=False)
             # And with no sampling on either side: the mesh's own projection against the rendered mask.
             exact = iou(mesh_silhouette(recon.vertices * EXACT_SCALE, recon.faces, mask.shape[0]), mask)
-            row.update(silhouette_iou_holes=iou(splat, truth_holes), silhouette_iou_exact=exact, genus=genus(recon.vertices, recon.faces),
-                       watertight=is_watertight(recon.faces),
+            row.update(silhouette_iou_holes=iou(splat, truth_holes), silhouette_iou_exact=exact,
+                       genus=genus(recon.vertices, recon.faces), watertight=is_watertight(recon.faces),
                        self_intersections=self_intersections(recon.vertices, recon.faces), shows_holes=bool(shows),
-                       holes=recon.info.get("holes"),
-                       hole_areas=recon.info.get("hole_areas"), seconds=seconds,
+                       holes=recon.info.get("holes"), hole_areas=recon.info.get("hole_areas"), seconds=seconds,
                        path="fill_holes" if fill else "keep_holes", stem=view["stem"], object=view["object"])
             rows.append(row)
         print(f"  {i + 1}/{len(views)} views, {time.time() - start:.0f} s", flush=True)

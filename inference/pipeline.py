@@ -214,7 +214,7 @@ SETTLE_STEPS = 25
 def _settle(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, device, progress):
     """(vertices, whether they moved): the cleaned mesh fitted to the silhouette again for SETTLE_STEPS. A fit
     that makes a crossing is untangled once more and kept only when that leaves none (the cleaned mesh comes back
-    otherwise): rejecting it outright had thrown away realval's torus_v1 with its hole kept, F@0.05 0.724 against
+    otherwise): rejecting it outright had thrown away realval's torus_v1 with its hole kept, F@0.05 0.723 against
     the cleaned mesh's 0.671, for a handful of crossing faces."""
     from .fit import fit_to_silhouette
     from .untangle import intersecting_faces, untangle

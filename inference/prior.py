@@ -137,9 +137,9 @@ def _onto_holed_template(net, vertices, faces, start, mask_grid, target_vertices
     """The network's closed mesh for the filled silhouette, carried onto the holed silhouette's template: each
     holed vertex goes between the network's front and back surfaces at its x, y, towards the front or back by
     its depth's share of the filled template's there (WALL_EXPONENT), so the walls inside a hole stay between the
-    two, and the network's sideways moves fade out towards each hole (HOLE_XY_FADE). The networks were trained on filled silhouettes far more than on holed ones: run on the holed template
-    itself, the shipped one made realval's torus_v1 F@0.05 0.453 against 0.700 filled; carried, 0.660
-    (docs/cleanup.md)."""
+    two, and the network's sideways moves fade out towards each hole (HOLE_XY_FADE). The networks were trained on
+    filled silhouettes far more than on holed ones: run on the holed template itself, the shipped one made
+    realval's torus_v1 F@0.05 0.453 against 0.700 filled; carried, 0.660 (docs/cleanup.md)."""
     from scipy.spatial import cKDTree
 
     from .networks import build_template_for_inference

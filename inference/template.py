@@ -13,7 +13,7 @@ from scipy import ndimage, sparse
 from scipy.sparse.linalg import spsolve
 
 from .frame import FRAME_HALF_EXTENT
-from .meshes import largest_component, orient_outward, unique_edges, vertex_adjacency
+from .meshes import genus, largest_component, orient_outward, unique_edges, vertex_adjacency
 
 # c in laplacian h = -c. 4 makes a disc a sphere and a strip a tube 1.41x deeper than wide; 3 is the
 # compromise between the two (disc 0.87, strip 1.22), closer to how deep photographed objects tend to be.
@@ -144,10 +144,6 @@ def march_without_false_handles(field2d: np.ndarray, mask: np.ndarray, target_ve
     tip comes within a cell of the body (the bundled toy figure's whisker) is bridged by a coarse march, which
     makes a tunnel the picture does not show (with Fill Holes too). Such a march is redone finer
     (HANDLE_RETRIES), and the first without the extra handle is kept; if none is, the first march is."""
-    from scipy import ndimage
-
-    from .meshes import genus
-
     holes = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)[1]
     first = largest_component(*march_to_density(field2d, target_vertices, **march))
     if genus(*first) <= holes:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import template as tpl
-from ..meshes import largest_component, orient_outward
+from ..meshes import orient_outward
 
 TEMPLATE_KINDS = ("inflation", "sphere")
 
