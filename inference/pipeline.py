@@ -206,9 +206,11 @@ def _starting_mesh(model, frame: Frame, work: np.ndarray, m: np.ndarray, mask_gr
 # Steps of the second, short silhouette fit on the cleaned mesh. The untangler smooths the fitted surface where
 # the network's front and back cross near the outline (a tenth of a raw mesh's faces on the torus and the can),
 # which pulls the outline in: on realval the fit alone reached silhouette IoU 0.958, after the clean-up 0.947.
-# 25 steps put it back to 0.957 (F@0.05 0.610 -> 0.608, F@0.02 0.307 -> 0.309, normal consistency 0.686); 50
-# and 100 steps lifted the IoU no further (0.958, 0.959) and cost more F@0.05 (0.606, 0.605); docs/cleanup.md.
-SETTLE_STEPS = 25
+# Since a settling fit that crosses is untangled rather than dropped (_settle), 25 / 50 / 100 steps gave IoU
+# 0.959 / 0.961 / 0.962, F@0.05 0.609 / 0.608 / 0.606, F@0.02 0.309 / 0.310 / 0.312 and normal consistency
+# 0.686 / 0.690 / 0.695: 50 is the fewest that keep the silhouette promise (IoU >= 0.96) for 0.001 of F@0.05
+# (docs/cleanup.md).
+SETTLE_STEPS = 50
 
 
 def _settle(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, device, progress):
