@@ -1,6 +1,7 @@
 """Speed and memory of the reconstruction path, stage by stage.
 
-    .venv/bin/python bench/benchmark.py [IMAGE ...] [--batch 8] [--vertices 2500] [--steps 150] [--no-blender]
+    .venv/bin/python bench/benchmark.py [IMAGE ...] [--batch 8] [--vertices 2500] [--steps 150] [--fill-holes]
+        [--no-blender]
 
 Prints, for one image, the median over repeats of each stage (load, mask, template or network, fit,
 Blender mesh build) after one warm-up run, then the throughput of a batch, and the process's peak
@@ -61,7 +62,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     from inference import contract
     # The product's own flags (defaults, bounds, help): a benchmark of other defaults would measure another product.
-    contract.add_arguments(p, ("template_vertices", "refine_steps", "model", "device", "refine", "remesh"))
+    contract.add_arguments(p, ("template_vertices", "refine_steps", "model", "device", "refine", "remesh",
+                               "fill_holes"))
     p.add_argument("--no-blender", action="store_true")
     args = p.parse_args(argv)
     images = args.images or sorted(x for x in (ROOT / "examples").iterdir() if x.suffix.lower() in (".png", ".jpg"))
