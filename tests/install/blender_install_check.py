@@ -50,7 +50,7 @@ def reconstruct(runtime, image: str, log_dir: str) -> dict:
         result = client.submit({"image_path": image, "options": FAST}).wait(300)
         return {"start_s": start_s, "total_s": time.monotonic() - started, "torch": info.get("torch"),
                 "python": info.get("python"), "vertices": int(len(result.vertices)),
-                "faces": int(len(result.faces))}
+                "faces": int(len(result.faces)), "genus": result.info.genus, "holes": result.info.holes}
     finally:
         client.stop()
 

@@ -48,7 +48,9 @@ def test_a_python_without_torch_reconstructs_with_the_bundled_wheels_alone(blend
     assert probe["device"].startswith("CPU")
     done = blender_report["bare_reconstruction"]
     assert done["python"] == blender_report["bare_runtime"]["python"]
-    assert done["vertices"] > 300 and done["faces"] == 2 * done["vertices"] - 4   # closed genus-0 surface
+    # One closed surface with the mug's handle kept open: F = 2 V - 4 + 4 g, g = 1.
+    assert done["holes"] == done["genus"] == 1
+    assert done["vertices"] > 300 and done["faces"] == 2 * done["vertices"] - 4 + 4 * done["genus"]
 
 
 def test_use_existing_python_refuses_bad_interpreters_and_keeps_the_previous_choice(blender_report, bare_python):
