@@ -192,16 +192,31 @@ def _network_threads(device):
     return torch_threads(NETWORK_THREADS) if getattr(device, "type", str(device)) == "cpu" else nullcontext()
 
 
+# The network runs on the picture and on its mirror image (with the mirrored template) and the two predictions,
+# mirrored back, are averaged vertex for vertex. Training mirrors samples at random, so both are in distribution;
+# on realval the default path went F@0.05 0.608 -> 0.611, F@0.02 0.310 -> 0.314, normal consistency 0.690 ->
+# 0.692 (IoU 0.961 -> 0.960), for a second forward pass (training/README.md).
+MIRROR_AVERAGE = True
+
+
 def _predict(net, rgb_grid: np.ndarray, mask_grid: np.ndarray, target_vertices: int):
     import torch
 
     from .networks import build_template_for_inference
     from .networks.graph import pack_templates
+    from .networks.templates import TemplateLevels
 
     mask, image = _network_input(rgb_grid, mask_grid, next(net.parameters()).device)
     template = build_template_for_inference(net.config, mask, target_vertices)
     with torch.no_grad(), _network_threads(image.device):
         vertices = net(image, pack_templates([template]).to(image.device))[-1].float().cpu().numpy()
+        if MIRROR_AVERAGE:
+            # x -> -x is the image's columns reversed (the frame is centred); faces turn to stay outward.
+            mirror = np.array([-1.0, 1.0, 1.0], np.float32)
+            mirrored = TemplateLevels([v * mirror for v in template.vertices],
+                                      [np.ascontiguousarray(f[:, ::-1]) for f in template.faces], template.parents)
+            flipped = net(torch.flip(image, dims=[3]), pack_templates([mirrored]).to(image.device))[-1]
+            vertices = 0.5 * (vertices + flipped.float().cpu().numpy() * mirror)
     start = np.array(template.vertices[-1], np.float32)
     for v in (vertices, start):
         v[:, 2] -= 0.5 * (v[:, 2].max() + v[:, 2].min())
