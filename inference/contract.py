@@ -161,10 +161,10 @@ class ReconstructionOptions:
         True, "Remesh the surface into even triangles of about the chosen density (off: keep the template's "
               "triangles, which a learned prior stretches)", label="Even Triangles",
         flags=("--no-remesh",), flag_help="keep the template's triangles instead of remeshing them evenly after the fit")
-    # Off by default: on realval keeping holes scores F@0.05 0.608 against 0.606 filled and a higher silhouette IoU
-    # without filling on the 14 views whose masks show openings (0.882 / 0.848, the mesh's projection against the
-    # rendered mask), every mesh closed and crossing-free; no object loses more than 0.005 (the torus: 0.712 /
-    # 0.717). Before bench/holes_realval.py sampled the mesh as densely as the truth, kept holes looked worse.
+    # Off by default: on realval keeping holes scores F@0.05 0.611 against 0.609 filled and a higher silhouette IoU
+    # without filling on the 14 views whose masks show openings (0.877 / 0.850, the mesh's projection against the
+    # rendered mask), every mesh closed and crossing-free; no object loses more than 0.006 (the torus: 0.709 /
+    # 0.714). Before bench/holes_realval.py sampled the mesh as densely as the truth, kept holes looked worse.
     # docs/cleanup.md, "Holes".
     fill_holes: bool = _option(
         False, "Fill the openings the picture shows through the object (a mug's handle, a ring): one closed "
