@@ -15,6 +15,7 @@ from scipy import ndimage, sparse
 from scipy.sparse.linalg import spsolve
 
 from .frame import FRAME_HALF_EXTENT
+from .mask import hole_sizes
 from .meshes import genus, largest_component, orient_outward, unique_edges, vertex_adjacency
 
 # c in laplacian h = -c. 4 makes a disc a sphere and a strip a tube 1.41x deeper than wide; 3 is the
@@ -156,7 +157,7 @@ def march_without_false_handles(field2d: np.ndarray, mask: np.ndarray, target_ve
     tip comes within a cell of the body (the bundled toy figure's whisker) is bridged by a coarse march, which
     makes a tunnel the picture does not show (with Fill Holes too). Such a march is redone finer
     (HANDLE_RETRIES), and the first without the extra handle is kept; if none is, the first march is."""
-    holes = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)[1]
+    holes = len(hole_sizes(mask))
     first = largest_component(*march_to_density(field2d, target_vertices, **march))
     if genus(*first) <= holes:
         return first
