@@ -132,9 +132,20 @@ def load_initial_weights(model: torch.nn.Module, source: str) -> None:
     model.load_state_dict({k: v.float() for k, v in state.items()})
 
 
+def cpu_has_fast_bf16() -> bool:
+    """Whether oneDNN has native bf16 kernels on this CPU (AVX-512 bf16 or AMX). Without them autocast emulates
+    bf16: an AVX2-only AMD EPYC took 24 s for a layer's forward and backward that float32 does in 0.7 s, and a
+    training step went from ~2 s to 19 s."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def autocast_context(device: torch.device, enabled: bool):
-    """bf16 on the CPU (AVX-512 bf16 roughly halves a step) and on GPUs that support it, else fp16."""
-    if not enabled or device.type == "mps":
+    """bf16 on CPUs with native bf16 (AVX-512 bf16 roughly halves a step) and on GPUs that support it, else fp16
+    on GPUs and float32 on other CPUs."""
+    if not enabled or device.type == "mps" or (device.type == "cpu" and not cpu_has_fast_bf16()):
         return torch.autocast("cpu", enabled=False)
     if device.type == "cuda":
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

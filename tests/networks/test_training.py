@@ -134,3 +134,17 @@ def test_two_process_gloo_ddp(tmp_path):
     assert state["step"] == 3 and state["samples"] == 3 * 2 * 2   # 2 processes x batch 2 per step
     a, b = (torch.load(os.path.join(out, f"rank{r}.pt")) for r in (0, 1))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_cpu_autocast_only_where_bf16_is_native(monkeypatch):
+    # Emulated bf16 made a training step ~10x slower on an AVX2-only CPU: autocast must stay off there.
+    import training.train as train
+
+    monkeypatch.setattr(train, "cpu_has_fast_bf16", lambda: False)
+    with train.autocast_context(torch.device("cpu"), True):
+        assert not torch.is_autocast_enabled("cpu")
+    monkeypatch.setattr(train, "cpu_has_fast_bf16", lambda: True)
+    with train.autocast_context(torch.device("cpu"), True):
+        assert torch.is_autocast_enabled("cpu")
+    with train.autocast_context(torch.device("cpu"), False):
+        assert not torch.is_autocast_enabled("cpu")
