@@ -18,7 +18,7 @@ from .mesh_object import UV_MAP_NAME, CleanupReport, clean_mesh
 
 # QuadriFlow misses its target by up to ~20 % on curved shapes; a pass with a corrected target usually
 # lands within tolerance. Passes cost up to seconds each at high counts, and a pass that lands stops them.
-QUADRIFLOW_PASSES = 4
+QUADRIFLOW_PASSES = 6
 # Voxel sizes (relative) tried in turn when QuadriFlow refuses a voxel surface.
 VOXEL_SIZE_RETRIES = (1.0, 0.87, 1.13)
 
@@ -87,8 +87,10 @@ def _quadriflow(obj, target: int) -> None:
     best, best_miss, goal, tried = None, math.inf, float(target), []
     try:
         for _ in range(QUADRIFLOW_PASSES):
+            # A goal already tried gives the same mesh again (the seed is fixed): another seed gives another.
+            seed = sum(1 for g, _ in tried if int(round(g)) == int(round(goal)))
             work = obj.data = original.copy()
-            result = _call_on(obj, bpy.ops.object.quadriflow_remesh, target_faces=int(round(goal)), seed=0,
+            result = _call_on(obj, bpy.ops.object.quadriflow_remesh, target_faces=int(round(goal)), seed=seed,
                               use_mesh_symmetry=False, use_preserve_sharp=False, use_preserve_boundary=False,
                               smooth_normals=False, mode='FACES')
             candidate = obj.data
@@ -126,14 +128,17 @@ def _quadriflow(obj, target: int) -> None:
 
 
 def _next_goal(tried: list[tuple[float, int]], target: int) -> float:
-    """The next QuadriFlow goal: interpolated between the closest goals that gave too few and too many faces
-    when there are both (QuadriFlow's count is monotonic in its goal only roughly, with jumps), else the
-    last goal scaled by its miss."""
+    """The next QuadriFlow goal. QuadriFlow's count rises with its goal only roughly, with jumps (on one machine
+    goals 400, 466 and 427 gave 343, 483 and 512 faces for a target of 400), so the search keeps a bracket: the
+    largest goal that gave too few faces and the smallest larger goal that gave too many, and interpolates
+    inside it; without both, the last goal is scaled by its miss."""
     below = [t for t in tried if t[1] < target]
-    above = [t for t in tried if t[1] > target]
-    if below and above:
-        (g0, n0), (g1, n1) = max(below, key=lambda t: t[1]), min(above, key=lambda t: t[1])
-        return max(8.0, g0 + (target - n0) * (g1 - g0) / (n1 - n0))
+    if below:
+        g0, n0 = max(below)
+        above = [t for t in tried if t[1] > target and t[0] > g0]
+        if above:
+            g1, n1 = min(above)
+            return max(8.0, g0 + (target - n0) * (g1 - g0) / (n1 - n0))
     goal, got = tried[-1]
     return max(8.0, goal * target / got)
 

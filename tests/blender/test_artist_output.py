@@ -76,6 +76,16 @@ def test_quad_remesh_hits_the_target_with_quads_and_keeps_the_silhouette(clean_d
     assert np.corrcoef(co[:, 0], uv[:, 0])[0, 1] > 0.999 and np.corrcoef(co[:, 2], uv[:, 1])[0, 1] > 0.999
 
 
+def test_the_quad_goal_search_narrows_its_bracket_when_quadriflow_jumps(clean_data):
+    """QuadriFlow's count is not monotonic in its goal. On one machine goals 400, 466 and 427 gave 343, 483 and
+    512 faces for 400: the next goal must lie between 400 (too few) and 427 (too many, the smallest such goal),
+    not be 427 again (the old search paired the counts, not the goals, and repeated it until it gave up)."""
+    topology = import_module(f"{MODULE}.scene.topology")
+    goal = topology._next_goal([(400.0, 343), (466.47, 483), (427.06, 512)], 400)
+    assert 400.0 < goal < 427.06
+    assert topology._next_goal([(400.0, 343)], 400) == pytest.approx(400 * 400 / 343)
+
+
 def test_subdivision_and_hard_edges(clean_data, blob):
     obj = _make(clean_data, blob, subdivision=2, sharp_angle=math.radians(20))
     modifier = obj.modifiers[-1]
