@@ -119,6 +119,20 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
         # No opening's rim could be meshed round (a chair's thin legs around the gap under its seat are thinner
         # than the template's marching cells): the holes cannot be kept, and a mask with an opening the mesh
         # does not have pulls the fit's surface into it (realval's chair_v2: F@0.05 0.36 against 0.50 filled).
+        # Filling them adds every opening's area to the object; leaving out the rims the template could not mesh
+        # removes only those thin parts. Whichever changes fewer pixels of the silhouette wins.
+        without_thin = ndimage.binary_fill_holes(
+            _meshed_part(reference if reference is not None else vertices, faces, mask_grid))
+        filled_grid = ndimage.binary_fill_holes(mask_grid)
+        if (without_thin ^ mask_grid).sum() < (filled_grid ^ mask_grid).sum():
+            info["thin_parts_left_out"] = info["holes"]
+            said = (f"{info['holes']} opening(s) have rims too thin to mesh at this density; those thin parts "
+                    f"were left out rather than the openings filled (more vertices, or a larger picture of the "
+                    f"object, may keep them).")
+            info["warning"] = f"{info['warning']} {said}" if info.get("warning") else said
+            info.update(holes=0, hole_areas=[])
+            mask_grid = without_thin
+    if info.get("holes") and genus(vertices, faces) == 0:
         info["holes_not_kept"] = info["holes"]
         said = (f"{info['holes']} opening(s) have rims too thin to mesh round at this density and were filled "
                 f"(more vertices, or a larger picture of the object, may keep them).")
@@ -227,6 +241,26 @@ def _settle(vertices: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray, devi
         if report["crossing_faces_after"]:
             return vertices, False
     return settled.astype(np.float32), True
+
+
+# A mask pixel counts as meshed when it lies within this many of the template's edge lengths of the template's
+# projection: its outline runs up to a marching cell inside the mask's (match_box), and only parts it does not
+# reach at all (a wire, a thin bar) are too thin for it.
+MESHED_REACH = 1.5
+
+
+def _meshed_part(template: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray) -> np.ndarray:
+    """The pixels of `mask_grid` that the template's projection reaches (MESHED_REACH)."""
+    from .frame import FRAME_HALF_EXTENT
+    from .meshes import unique_edges
+    from .silhouette import mesh_silhouette
+
+    size = mask_grid.shape[0]
+    edges = unique_edges(faces)
+    edge = float(np.median(np.linalg.norm(template[edges[:, 0]] - template[edges[:, 1]], axis=1)))
+    reach = max(2.0, MESHED_REACH * edge * size / (2 * FRAME_HALF_EXTENT))
+    outside = ndimage.distance_transform_edt(~mesh_silhouette(template, faces, size))
+    return mask_grid & (outside <= reach)
 
 
 def _grid_holes(mask_grid: np.ndarray):

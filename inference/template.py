@@ -55,7 +55,10 @@ def _inflation_height(mask_bytes: bytes, shape: tuple) -> np.ndarray:
     # default column ordering here (128 grid: 0.066 against 0.109 s; 256: 0.48 against 0.64 s, on a busy machine).
     h = spsolve(a, np.full(n, INFLATION_STRENGTH * cell * cell), permc_spec="MMD_AT_PLUS_A")
     out = np.zeros(mask.shape)
-    out[mask] = np.sqrt(np.maximum(h, 0.0))
+    # Rounded to float32: SuperLU's dense steps run on the machine's BLAS, whose kernels (chosen per CPU) sum in
+    # different orders, so the solution's last bits differed between CPUs and so did the mesh. The rounded values
+    # agree unless a difference of ~1e-16 straddles a float32 rounding boundary (~1e-8 per value).
+    out[mask] = np.sqrt(np.maximum(h, 0.0)).astype(np.float32)
     return out
 
 
@@ -116,8 +119,9 @@ def _march(field2d: np.ndarray, resolution: int):
 
 
 def march_to_density(field2d: np.ndarray, target_vertices: int, probe: int = 40, min_resolution: int = 12):
-    """Marching cubes of the mirrored height field at the resolution that gives about `target_vertices`
-    vertices, found from a probe march (the count grows with the square of the resolution).
+    """(vertices, faces, resolution): marching cubes of the mirrored height field at the resolution (cells across
+    the frame) that gives about `target_vertices` vertices, found from a probe march (the count grows with the
+    square of the resolution).
 
     A thin object (a pencil 12 px wide in a 1000 px picture) falls between the samples of a coarse grid: the
     probe gets finer until the grid sees it, and the march is never coarser than the probe that saw it."""
@@ -132,7 +136,7 @@ def march_to_density(field2d: np.ndarray, target_vertices: int, probe: int = 40,
     resolution = int(np.clip(round(probe * np.sqrt(max(target_vertices, 20) / max(len(probed[0]), 1))),
                              floor, MAX_RESOLUTION))
     marched = _march(field2d, resolution)
-    return marched if marched is not None else probed
+    return (*marched, resolution) if marched is not None else (*probed, probe)
 
 
 def inflation_template(mask_grid: np.ndarray, target_vertices: int):
@@ -143,9 +147,9 @@ def inflation_template(mask_grid: np.ndarray, target_vertices: int):
         raise NoObjectError("The object is too small or too thin to build a surface from. Use a larger picture "
                             "of it, or crop closer around it.")
     field2d = _signed_height(mask, inflation_depth(mask))
-    v, f = march_without_false_handles(field2d, mask, target_vertices)
+    v, f, resolution = march_without_false_handles(field2d, mask, target_vertices)
     v = taubin_smooth(v, f)
-    return match_box(v, mask), orient_outward(v, f)
+    return match_box(v, mask, MATCH_BOX_REACH * 2 * FRAME_HALF_EXTENT / resolution), orient_outward(v, f)
 
 
 # Finer marches tried, as multiples of the vertex target, when a march has more handles than the mask has holes.
@@ -153,17 +157,22 @@ HANDLE_RETRIES = (2.0, 4.0)
 
 
 def march_without_false_handles(field2d: np.ndarray, mask: np.ndarray, target_vertices: int, **march):
-    """The largest piece of `march_to_density`, with no more handles than the mask has holes: a thin curl whose
+    """(vertices, faces, marching resolution): the largest piece of `march_to_density`, with no more handles than the mask has holes: a thin curl whose
     tip comes within a cell of the body (the bundled toy figure's whisker) is bridged by a coarse march, which
     makes a tunnel the picture does not show (with Fill Holes too). Such a march is redone finer
     (HANDLE_RETRIES), and the first without the extra handle is kept; if none is, the first march is."""
     holes = len(hole_sizes(mask))
-    first = largest_component(*march_to_density(field2d, target_vertices, **march))
-    if genus(*first) <= holes:
+
+    def marched(target):
+        v, f, resolution = march_to_density(field2d, target, **march)
+        return (*largest_component(v, f), resolution)
+
+    first = marched(target_vertices)
+    if genus(*first[:2]) <= holes:
         return first
     for factor in HANDLE_RETRIES:
-        finer = largest_component(*march_to_density(field2d, int(factor * target_vertices), **march))
-        if genus(*finer) <= holes:
+        finer = marched(int(factor * target_vertices))
+        if genus(*finer[:2]) <= holes:
             return finer
     return first
 
@@ -193,11 +202,19 @@ def mask_box(mask_grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def match_box(vertices: np.ndarray, mask_grid: np.ndarray) -> np.ndarray:
+# How far (in marching cells) match_box may move a side of the template's box out towards the mask's.
+MATCH_BOX_REACH = 1.5
+
+
+def match_box(vertices: np.ndarray, mask_grid: np.ndarray, reach: float = np.inf) -> np.ndarray:
     """Stretch x and y so the mesh's silhouette box equals the mask's. A coarse marching grid samples the
-    outline only at cell centres and so shrinks the outline by up to a cell; this undoes that."""
-    lo, hi = mask_box(mask_grid)
+    outline only at cell centres and so shrinks the outline by up to a cell; this undoes that. A side moves
+    out by at most `reach` (frame units): farther out the mask has parts thinner than the march's cells (a
+    chair's wire legs, a whisker), which the mesh does not have, and stretching the whole mesh over them
+    distorted it (realval's trimesh_chair_v0 seat was stretched down over its legs: silhouette IoU 0.36)."""
     vlo, vhi = vertices[:, :2].min(axis=0), vertices[:, :2].max(axis=0)
+    lo, hi = mask_box(mask_grid)
+    lo, hi = np.maximum(lo, vlo - reach), np.minimum(hi, vhi + reach)
     out = vertices.copy()
     out[:, :2] = (vertices[:, :2] - vlo) / np.maximum(vhi - vlo, 1e-9) * (hi - lo) + lo
     return out.astype(np.float32)

@@ -149,6 +149,7 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
     none is left. Returns the new vertices (same dtype) and a report: faces crossing before and after, rounds
     used, and the fallback's rings and weight when it was needed."""
     v = np.array(vertices, np.float64, copy=True)
+    dtype = np.asarray(vertices).dtype
     f = np.asarray(faces, np.int64)
     n = len(v)
     adjacency = vertex_adjacency(f, n)
@@ -168,6 +169,9 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
         for _ in range(smoothing * (1 + level)):
             mean = (adjacency @ v) / degree
             v[moving] += 0.5 * (mean[moving] - v[moving])
+        # Rounded to the dtype that is returned, so that what is tested is what comes back: float32 rounding of a
+        # crossing-free float64 state re-made 3 crossing faces on realval's lionstatue_v1.
+        v[moving] = v[moving].astype(dtype)
         # Pairs of unmoved faces were tested already, so a new crossing involves a face M with a moved vertex.
         # The crossing point lies on M (within 2 r_M of that vertex) and on the partner X (within r_X of its
         # centre): only faces whose centre is that close to a moved vertex need testing again, and only the
@@ -185,13 +189,14 @@ def untangle(vertices: np.ndarray, faces: np.ndarray, max_rounds: int = 60, ring
     if best_count and reference is not None:
         # Its own budget: a dense mesh can spend all of the smoothing's before getting here.
         best, best_count, report["fallback"] = _blend_towards(best, f, np.asarray(reference, np.float64), adjacency,
-                                                              FALLBACK_FACE_TESTS * face_tests // UNTANGLE_FACE_TESTS)
+                                                              FALLBACK_FACE_TESTS * face_tests // UNTANGLE_FACE_TESTS,
+                                                              dtype)
     report.update(rounds=rounds, crossing_faces_after=best_count)
     return best.astype(np.asarray(vertices).dtype), report
 
 
 def _blend_towards(v: np.ndarray, f: np.ndarray, reference: np.ndarray, adjacency,
-                   face_tests: int) -> tuple[np.ndarray, int, dict]:
+                   face_tests: int, dtype=np.float64) -> tuple[np.ndarray, int, dict]:
     """The crossing region moved towards `reference` (see untangle): the first of FALLBACK_STEPS that leaves no
     crossing, else the one that leaves the fewest before `face_tests` faces have been tested."""
     bad = intersecting_faces(v, f)
@@ -207,7 +212,7 @@ def _blend_towards(v: np.ndarray, f: np.ndarray, reference: np.ndarray, adjacenc
         for _ in range(rings):
             region |= (adjacency @ region.astype(np.float64)) > 0
         w = v.copy()
-        w[region] += weight * (reference[region] - v[region])
+        w[region] = (v[region] + weight * (reference[region] - v[region])).astype(dtype)
         count = int(intersecting_faces(w, f).sum())
         if count < best[1]:
             best = (w, count, {"rings": rings, "weight": weight, "vertices": int(region.sum())})

@@ -32,7 +32,7 @@ def _coarse_inflation(mask: np.ndarray, target_vertices: int):
     marching grid at least 12 cells wide (for output quality); a coarse network level needs fewer, so this
     picks the marching resolution itself from a probe, the same way."""
     field2d = tpl._signed_height(mask, tpl.inflation_depth(mask))
-    v, f = tpl.march_without_false_handles(field2d, mask, target_vertices, probe=24, min_resolution=5)
+    v, f, _ = tpl.march_without_false_handles(field2d, mask, target_vertices, probe=24, min_resolution=5)
     return v, orient_outward(v, f)
 
 

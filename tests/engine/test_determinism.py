@@ -46,3 +46,37 @@ def test_one_picture_gives_one_mesh_on_any_number_of_cpu_threads():
     finally:
         torch.set_num_threads(before)
     assert len(digests) == 1
+
+
+_DIGEST_SCRIPT = """
+import hashlib, sys
+from inference import ReconstructionOptions, reconstruct
+from inference.template import inflation_height
+r = reconstruct(sys.argv[1], ReconstructionOptions(model="none", template_vertices=800))
+h = hashlib.sha256()
+for array in (r.vertices, r.faces, r.uvs, inflation_height(r.mask_grid)):
+    h.update(array.tobytes())
+print(h.hexdigest())
+"""
+
+
+def test_the_training_free_mesh_does_not_depend_on_the_cpus_blas_or_simd_kernels():
+    """Other CPUs run other BLAS kernels (OpenBLAS picks them per CPU) and other SIMD loops in numpy. The
+    inflation's sparse solve ran on BLAS and its last bits differed between kernels (and with them, on some
+    pictures, the mesh: realval's training-free path scored differently on two machines). The same kernels a Sandy Bridge or
+    a Pentium 4 would get must give the same mesh."""
+    import os
+    import platform
+
+    import pytest
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("the kernel names are OpenBLAS's x86-64 ones")
+    root = Path(__file__).resolve().parents[2]
+    digests = set()
+    for env in ({}, {"OPENBLAS_CORETYPE": "Prescott"},
+                {"OPENBLAS_CORETYPE": "Sandybridge", "NPY_DISABLE_CPU_FEATURES": "AVX2,FMA3"}):
+        out = subprocess.run([sys.executable, "-c", _DIGEST_SCRIPT, str(MUG)], cwd=root, capture_output=True,
+                             text=True, env={**os.environ, **env}, check=True)
+        digests.add(out.stdout.strip().splitlines()[-1])
+    assert len(digests) == 1

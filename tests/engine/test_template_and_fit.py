@@ -115,3 +115,24 @@ def test_a_silhouette_too_thin_for_the_finest_grid_is_refused_with_a_message():
     # No sample of any grid inside the object (it is narrower than the finest grid's cells).
     with pytest.raises(NoObjectError, match="too thin"):
         march_to_density(np.full((128, 128), -1e-3), 2500)
+
+
+def test_the_template_is_not_stretched_over_parts_too_thin_to_mesh():
+    """A disc with a one-pixel wire running off it at a slant (a chair's wire leg, a whisker): the march cannot
+    mesh the wire, and stretching the whole mesh to the mask's box pulled the disc out over the wire's box
+    (217 x 159 cells for a disc 113 across; realval's wire chair: silhouette IoU 0.36). Only the up-to-a-cell
+    shrink of the march is undone."""
+    import numpy as np
+    from skimage.draw import line
+
+    from inference.template import inflation_template
+
+    size = 256
+    yy, xx = np.mgrid[:size, :size]
+    mask = (xx - 80) ** 2 + (yy - 128) ** 2 <= 56 ** 2
+    rows, cols = line(128, 80, 230, 240)
+    mask[rows, cols] = True
+    v, _ = inflation_template(mask, 800)
+    cell = 1.1 / size
+    width, height = np.ptp(v[:, 0]) / cell, np.ptp(v[:, 1]) / cell
+    assert width < 113 * 1.15 and height < 113 * 1.15 and abs(width - height) < 0.05 * width

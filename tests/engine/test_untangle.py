@@ -192,3 +192,25 @@ def test_a_round_skips_only_pairs_it_tested_before(monkeypatch):
     for mesh in (_dented_lens(), (v + rng.normal(0, 0.01, v.shape), f)):
         untangle(*mesh)
     assert len(rounds) >= 4 and max(rounds) > 0
+
+
+def test_every_state_tested_is_one_the_returned_dtype_can_hold(monkeypatch):
+    """untangle smooths in float64 but returns the input's dtype; a crossing-free float64 state rounded to
+    float32 afterwards had 3 crossing faces again on a real view, though the report said none. Each state it
+    tests must be exactly representable in float32, so the mesh that comes back is the one that was tested."""
+    import inference.untangle as module
+
+    tested = []
+    real = module.intersecting_faces
+
+    def recording(vertices, faces, *args, **kwargs):
+        tested.append(np.array(vertices, np.float64))
+        return real(vertices, faces, *args, **kwargs)
+
+    monkeypatch.setattr(module, "intersecting_faces", recording)
+    v, f = _dented_lens()
+    out, report = untangle(v.astype(np.float32), f)
+    assert report["rounds"] > 0 and len(tested) > 2
+    for state in tested:
+        assert np.array_equal(state, state.astype(np.float32).astype(np.float64))
+    assert int(real(out, f).sum()) == report["crossing_faces_after"]
