@@ -195,12 +195,32 @@ def test_the_silhouette_restoring_fit_puts_a_shrunk_mesh_back_on_the_views():
 
 
 def test_the_mesh_comes_near_the_asked_vertex_count_where_the_remesher_refuses_the_fine_grid(monkeypatch):
+    """When the remesher refuses the surface marched at MARCH_OVERSAMPLING times the vertices (seen on one
+    machine for this box's front + right; another machine's slightly different surface was accepted, so the
+    refusal is made here rather than hoped for), the coarser grid's surface is remeshed instead."""
+    import inference.cleanup as cleanup
     import inference.sheets as sheets
-    # This box's front + right surface at 4x the vertices is one the remesher leaves open (and so refuses).
+
     views = {"front": view_picture(box(), "front", size=256), "right": view_picture(box(), "right", size=200)}
     r = reconstruct_views(views, OPTIONS)
     _assert_clean(r)
     assert r.info["remeshed"] and abs(len(r.vertices) - 1200) < 0.25 * 1200
+    real = cleanup.clean_up
+    refused_sizes = []
+
+    def refusing_the_fine_grid(vertices, faces, target_vertices, **kwargs):
+        if len(vertices) > 3 * target_vertices:   # the MARCH_OVERSAMPLING (4x) surface, not the 2x fallback's
+            refused_sizes.append(len(vertices))
+            v, f, report = real(vertices, faces, target_vertices, untangle=kwargs.get("untangle", True),
+                                remesh=False)
+            return v, f, report | {"remesh_rejected": "refused by the test"}
+        return real(vertices, faces, target_vertices, **kwargs)
+
+    monkeypatch.setattr(cleanup, "clean_up", refusing_the_fine_grid)
+    fallen = reconstruct_views(views, OPTIONS)
+    _assert_clean(fallen)
+    assert refused_sizes and fallen.info["remeshed"] and "resolution" in fallen.info
+    assert abs(len(fallen.vertices) - 1200) < 0.25 * 1200
     monkeypatch.setattr(sheets, "FALLBACK_OVERSAMPLING", sheets.MARCH_OVERSAMPLING)   # no coarser grid to fall to
     refused = reconstruct_views(views, OPTIONS)
     assert not refused.info["remeshed"] and len(refused.vertices) > 2 * 1200
