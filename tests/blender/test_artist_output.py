@@ -359,8 +359,24 @@ def test_estimated_elevation_from_the_answer_stands_the_object_up(clean_data, bl
                                contract.ArtistOptions(upright=True), {})
     assert estimated.elevation == pytest.approx(0.4) and typed.elevation == pytest.approx(0.1)
     assert level.elevation == 0.0
-    # Tilting the object back by the elevation changes its depth-vs-height profile accordingly.
-    assert estimated.obj.dimensions.y > typed.obj.dimensions.y > level.obj.dimensions.y * 0.99
+    # Each is the level object tilted about X by its elevation (extents compared relative to X, which the tilt
+    # leaves alone). Comparing depths alone assumed depth grows with the tilt, which depends on the mesh.
+    co = _arrays(level.obj, world=True)
+    co -= co.mean(axis=0)
+
+    def tilted_profile(angle):
+        c, s = math.cos(angle), math.sin(angle)
+        profiles = []
+        for sign in (1, -1):
+            y = c * co[:, 1] - sign * s * co[:, 2]
+            z = sign * s * co[:, 1] + c * co[:, 2]
+            profiles.append(np.array([np.ptp(y), np.ptp(z)]) / np.ptp(co[:, 0]))
+        return profiles
+
+    for built, angle in ((estimated, 0.4), (typed, 0.1)):
+        d = np.array(built.obj.dimensions)
+        got = d[1:] / d[0]
+        assert min(np.abs(got - p).max() for p in tilted_profile(angle)) < 0.01, (got, tilted_profile(angle))
 
 
 def test_several_objects_through_the_modal_code_path(clean_data, two_blobs):
