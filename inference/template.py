@@ -157,8 +157,8 @@ HANDLE_RETRIES = (2.0, 4.0)
 
 
 def march_without_false_handles(field2d: np.ndarray, mask: np.ndarray, target_vertices: int, **march):
-    """(vertices, faces, marching resolution): the largest piece of `march_to_density`, with no more handles than the mask has holes: a thin curl whose
-    tip comes within a cell of the body (the bundled toy figure's whisker) is bridged by a coarse march, which
+    """(vertices, faces, marching resolution): the largest piece of `march_to_density`, with no more handles
+    than the mask has holes: a thin curl whose tip comes within a cell of the body (the bundled toy figure's whisker) is bridged by a coarse march, which
     makes a tunnel the picture does not show (with Fill Holes too). Such a march is redone finer
     (HANDLE_RETRIES), and the first without the extra handle is kept; if none is, the first march is."""
     holes = len(hole_sizes(mask))
