@@ -36,6 +36,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import inference  # noqa: F401  (first: it pins the CPU kernels before numpy chooses its own; inference/kernels.py)
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent

@@ -23,6 +23,7 @@ import json
 import time
 from pathlib import Path
 
+import inference  # noqa: F401  (first: it pins the CPU kernels before numpy chooses its own; inference/kernels.py)
 import numpy as np
 
 ROOT = Path("/work/shared/realval/multiview")

@@ -11,6 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
+import inference  # noqa: F401  (first: it pins the CPU kernels before numpy chooses its own; inference/kernels.py)
 import numpy as np
 import torch
 

@@ -184,12 +184,17 @@ def _hole_fade(mask_grid: np.ndarray, xy: np.ndarray) -> np.ndarray:
 
 
 def _network_threads(device):
-    """The forward pass on threads.NETWORK_THREADS CPU threads (the same sums, so the same mesh, on any machine);
-    an accelerator's own parallelism is left alone."""
-    from contextlib import nullcontext
+    """The forward pass on threads.NETWORK_THREADS CPU threads and the pinned kernels (`kernels`): the same sums,
+    so the same mesh, on any machine; an accelerator's own parallelism is left alone."""
+    from contextlib import ExitStack
 
+    from .kernels import network_kernels
     from .threads import NETWORK_THREADS, torch_threads
-    return torch_threads(NETWORK_THREADS) if getattr(device, "type", str(device)) == "cpu" else nullcontext()
+    stack = ExitStack()
+    if getattr(device, "type", str(device)) == "cpu":
+        stack.enter_context(torch_threads(NETWORK_THREADS))
+        stack.enter_context(network_kernels())
+    return stack
 
 
 # The network runs on the picture and on its mirror image (with the mirrored template) and the two predictions,
