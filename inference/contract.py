@@ -603,11 +603,12 @@ class ResultInfo:
     hole_areas: list | None = None        # each kept hole's area as a share of the filled silhouette, largest first
     genus: int | None = None              # handles of the result mesh (from its Euler characteristic)
     holes_not_kept: int | None = None     # openings found but with rims too thin to mesh round, so filled
+    thin_share: float | None = None       # share of the silhouette too thin to mesh at this density, left out
     extra: dict = field(default_factory=dict)
 
     # What `python -m inference --report` writes of it besides sizes and timings.
     REPORTED = ("model", "mask_source", "warning", "self_intersections", "remeshed", "remesh_rejected", "elevation",
-                "holes", "hole_areas", "genus", "holes_not_kept")
+                "holes", "hole_areas", "genus", "holes_not_kept", "thin_share")
 
     def to_wire(self) -> dict:
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
