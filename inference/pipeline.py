@@ -129,14 +129,14 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
             said = (f"{info['holes']} opening(s) have rims too thin to mesh at this density; those thin parts "
                     f"were left out rather than the openings filled (more vertices, or a larger picture of the "
                     f"object, may keep them).")
-            info["warning"] = f"{info['warning']} {said}" if info.get("warning") else said
+            _add_warning(info, said)
             info.update(holes=0, hole_areas=[])
             mask_grid = without_thin
     if info.get("holes") and genus(vertices, faces) == 0:
         info["holes_not_kept"] = info["holes"]
         said = (f"{info['holes']} opening(s) have rims too thin to mesh round at this density and were filled "
                 f"(more vertices, or a larger picture of the object, may keep them).")
-        info["warning"] = f"{info['warning']} {said}" if info.get("warning") else said
+        _add_warning(info, said)
         info.update(holes=0, hole_areas=[])
         m, mask_grid = ndimage.binary_fill_holes(m), ndimage.binary_fill_holes(mask_grid)
         vertices, faces, reference = _starting_mesh(model, frame, work, m, mask_grid, device, opts, info, timings,
@@ -153,7 +153,7 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
         said = (f"Parts of the object thinner than its triangles (wires, thin legs: {100 * thin_share:.1f} % of the "
                 f"silhouette) were left out: they are narrower than the mesh can follow. Model them on the result, for "
                 f"example as curves with a bevel.")
-        info["warning"] = f"{info['warning']} {said}" if info.get("warning") else said
+        _add_warning(info, said)
 
     t = time.perf_counter()
     if opts.refine and opts.refine_steps > 0:
@@ -282,6 +282,11 @@ def _meshed_part(template: np.ndarray, faces: np.ndarray, mask_grid: np.ndarray)
     corners[row, col] = True
     reach = max(2.0, (MESHED_REACH + 0.5) * edge / cell)
     return mask_grid & (ndimage.distance_transform_edt(~corners) <= reach)
+
+
+def _add_warning(info: dict, said: str) -> None:
+    """`said` appended to the report's warning (one line for the artist, however many things went wrong)."""
+    info["warning"] = f"{info['warning']} {said}" if info.get("warning") else said
 
 
 def _grid_holes(mask_grid: np.ndarray):
