@@ -12,15 +12,22 @@
 // failed or requeued task skip the meshes that are already complete.
 
 const FORMATS = ["glb", "obj", "fbx", "usd", "ply", "stl", "blend"];
-const MODELS = ["auto", "none"];
-const DEVICES = ["auto", "cpu", "gpu"];
-// The command's own defaults and bounds are inference/contract.py's; the Manager runs this file alone, so
-// they are restated here, and tests/farm/test_flamenco_job.py fails when the two disagree.
-const VERTICES_MIN = 100;
-const VERTICES_MAX = 200000;
-const FACES_MAX = 1000000;
-const BAKE_MIN = 16;
-const BAKE_MAX = 8192;
+// The command's own defaults, bounds and choices (inference/contract.py). The Manager runs this file alone,
+// so they are written into it by a tool, and tests/farm/test_flamenco_job.py fails when they are stale.
+// ---- begin: made from inference/contract.py by `python -m tools.make_flamenco_job`; edit the contract ----
+const CONTRACT = {
+    "vertices": {"default": 2500, "min": 100, "max": 200000},
+    "model": {"default": "auto", "choices": ["auto", "none"]},
+    "device": {"default": "auto", "choices": ["auto", "cpu", "gpu"]},
+    "faces": {"default": 0, "min": 0, "max": 1000000, "help": "Target face count (met within 10%); 0 keeps the reconstruction's"},
+    "bake": {"default": 0, "off": 0, "min": 16, "max": 8192},
+    "quads": {"default": false},
+    "upright": {"default": false},
+    "fill_sides": {"default": false},
+    "no_refine": {"default": false},
+    "fill_holes": {"default": false},
+};
+// ---- end of the contract's block ----
 // More tasks than this would only flood the Manager's database with empty chunks.
 const TASKS_MAX = 10000;
 const REPORT_DIR = "mesh_from_image-reports";
@@ -50,34 +57,34 @@ const JOB_TYPE = {
           description: "Flamenco cannot list the input folder, so choose how many tasks to split it into, about one per 20 to 50 pictures; each task makes the meshes of its share of the sorted pictures, and a task without a share finishes at once" },
 
         // Reconstruction options: only those that differ from the command's defaults reach its command line.
-        { key: "vertices", type: "int32", default: 2500, propargs: { min: VERTICES_MIN, max: VERTICES_MAX },
+        { key: "vertices", type: "int32", default: CONTRACT.vertices.default, propargs: { min: CONTRACT.vertices.min, max: CONTRACT.vertices.max },
           label: "Vertices",
-          description: "Approximate number of vertices of each mesh (" + VERTICES_MIN + " to " + VERTICES_MAX + ")" },
-        { key: "model", type: "string", choices: MODELS, default: "auto",
+          description: "Approximate number of vertices of each mesh (" + CONTRACT.vertices.min + " to " + CONTRACT.vertices.max + ")" },
+        { key: "model", type: "string", choices: CONTRACT.model.choices, default: CONTRACT.model.default,
           label: "Model",
           description: "Shape prior: 'auto' is the shipped learned model, 'none' the training-free Inflated Silhouette" },
-        { key: "device", type: "string", choices: DEVICES, default: "auto",
+        { key: "device", type: "string", choices: CONTRACT.device.choices, default: CONTRACT.device.default,
           label: "Device",
           description: "Where the reconstruction computes on each worker (gpu: CUDA, else Apple MPS)" },
-        { key: "faces", type: "int32", default: 0, propargs: { min: 0, max: FACES_MAX },
+        { key: "faces", type: "int32", default: CONTRACT.faces.default, propargs: { min: CONTRACT.faces.min, max: CONTRACT.faces.max },
           label: "Target Faces",
-          description: "Target face count (met within 10%); 0 keeps the reconstruction's own" },
-        { key: "quads", type: "bool", default: false,
+          description: CONTRACT.faces.help },
+        { key: "quads", type: "bool", default: CONTRACT.quads.default,
           label: "Quads",
           description: "Quad remesh with QuadriFlow" },
-        { key: "upright", type: "bool", default: false,
+        { key: "upright", type: "bool", default: CONTRACT.upright.default,
           label: "Upright",
           description: "Stand each object on the ground, origin at the bottom centre, undoing the camera elevation the model estimates" },
-        { key: "fill_sides", type: "bool", default: false,
+        { key: "fill_sides", type: "bool", default: CONTRACT.fill_sides.default,
           label: "Fill Sides",
           description: "Texture the unseen sides with colours grown in from the silhouette" },
-        { key: "bake", type: "int32", default: 0, propargs: { min: 0, max: BAKE_MAX },
+        { key: "bake", type: "int32", default: CONTRACT.bake.default, propargs: { min: CONTRACT.bake.off, max: CONTRACT.bake.max },
           label: "Bake Texture Size",
-          description: "Bake everything into one texture of this many pixels square on a UV unwrap (" + BAKE_MIN + " to " + BAKE_MAX + "); 0 does not bake" },
-        { key: "no_refine", type: "bool", default: false,
+          description: "Bake everything into one texture of this many pixels square on a UV unwrap (" + CONTRACT.bake.min + " to " + CONTRACT.bake.max + "); " + CONTRACT.bake.off + " does not bake" },
+        { key: "no_refine", type: "bool", default: CONTRACT.no_refine.default,
           label: "Skip Refinement",
           description: "Skip the silhouette fit after the first estimate" },
-        { key: "fill_holes", type: "bool", default: false,
+        { key: "fill_holes", type: "bool", default: CONTRACT.fill_holes.default,
           label: "Fill Holes",
           description: "Fill the openings the pictures show through the objects (a mug's handle, a ring): one closed surface without handles" },
         { key: "jobs", type: "int32", default: 1, propargs: { min: 1 },
@@ -111,14 +118,15 @@ function readSettings(settings) {
     requireText(values, "input_folder");
     requireText(values, "output_folder");
     requireChoice(values, "format", FORMATS);
-    requireChoice(values, "model", MODELS);
-    requireChoice(values, "device", DEVICES);
+    requireChoice(values, "model", CONTRACT.model.choices);
+    requireChoice(values, "device", CONTRACT.device.choices);
     requireInteger(values, "tasks", 1, TASKS_MAX);
-    requireInteger(values, "vertices", VERTICES_MIN, VERTICES_MAX);
-    requireInteger(values, "faces", 0, FACES_MAX);
-    requireInteger(values, "bake", 0, BAKE_MAX);
-    if (values.bake !== 0 && values.bake < BAKE_MIN) {
-        fail("bake", "must be 0 (no baking) or " + BAKE_MIN + " to " + BAKE_MAX + " pixels, not " + values.bake);
+    requireInteger(values, "vertices", CONTRACT.vertices.min, CONTRACT.vertices.max);
+    requireInteger(values, "faces", CONTRACT.faces.min, CONTRACT.faces.max);
+    requireInteger(values, "bake", CONTRACT.bake.off, CONTRACT.bake.max);
+    if (values.bake !== CONTRACT.bake.off && values.bake < CONTRACT.bake.min) {
+        fail("bake", "must be " + CONTRACT.bake.off + " (no baking) or " + CONTRACT.bake.min + " to " + CONTRACT.bake.max
+             + " pixels, not " + values.bake);
     }
     requireInteger(values, "jobs", 1);
     for (const key of ["recursive", "quads", "upright", "fill_sides", "no_refine", "fill_holes"]) {

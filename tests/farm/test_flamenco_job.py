@@ -187,6 +187,19 @@ def test_the_job_type_s_defaults_bounds_and_choices_are_the_command_s():
     assert settings["faces"]["description"].startswith(contract.spec("target_faces").help.split(";")[0])
 
 
+def test_the_job_type_s_contract_block_is_made_from_the_contract(monkeypatch):
+    """The defaults, bounds and choices are written into the job type by tools/make_flamenco_job.py, not by
+    hand: the committed block is what the tool makes now, and it follows a change in the contract."""
+    from inference import contract
+    from tools import make_flamenco_job as tool
+    text = JOB_SCRIPT.read_text(encoding="utf-8")
+    assert tool.rewritten(text) == text, "farm/flamenco/mesh_from_image.js is stale: run python -m tools.make_flamenco_job"
+    assert tool.main(["--check"]) == 0
+    monkeypatch.setattr(contract, "VERTICES_MAX", 150_000)
+    assert '"vertices": {"default": 2500, "min": 100, "max": 150000}' in tool.block()
+    assert tool.rewritten(text) != text
+
+
 @pytest.mark.parametrize("change, message", [
     ({"tasks": 0}, r"Number of Tasks \(tasks\) must be from 1 to 10000, not 0"),
     ({"tasks": -3}, r"\(tasks\) must be from 1 to"),
