@@ -80,6 +80,7 @@ def load_views(views_dir=DEFAULT_VIEWS, limit: int | None = None) -> list[dict]:
         keep = np.random.default_rng(SEED).choice(len(gt["points"]), SAMPLES, replace=False)
         mask = gt["mask"].astype(bool)
         views.append({"stem": e["stem"], "object": e["object"], "family": FAMILY.get(e["object"], "unknown"),
+                      "mesh": e.get("mesh"), "azimuth": e.get("az"), "elevation": e.get("el"),
                       "png": views_dir / f"{e['stem']}.png", "white": views_dir / f"{e['stem']}_white.jpg",
                       "points": gt["points"][keep].astype(np.float64),
                       "normals": gt["normals"][keep].astype(np.float64), "mask": mask,

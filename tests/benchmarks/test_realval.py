@@ -85,3 +85,17 @@ def test_score_run_checkpoint_matches_the_raw_shipped_path(views):
     stored = _stored_row(name, views[0]["stem"])
     assert means["f@0.05"] == pytest.approx(stored["f@0.05"], abs=1e-6)
     assert means["views"] == 1
+
+
+def test_the_true_mesh_placed_in_a_view_is_its_ground_truth(views):
+    """bench.holes_realval scores realval's own meshes as the measures' ceiling: placed in the view's frame, the
+    mesh's projection is the rendered mask, and a wrong placement is refused rather than scored."""
+    from bench import holes_realval
+    from inference.silhouette import iou, mesh_silhouette
+
+    meshes = realval.DEFAULT_VIEWS.parent / "meshes"
+    v = dict(views[1], gt_points_all=np.load(realval.DEFAULT_VIEWS / f"{views[1]['stem']}.npz")["points"])
+    tv, tf = holes_realval.truth_in_view_frame(v, meshes)
+    assert iou(mesh_silhouette(tv * holes_realval.EXACT_SCALE, tf, v["mask"].shape[0]), v["mask"]) > 0.99
+    with pytest.raises(RuntimeError, match="placement convention"):
+        holes_realval.truth_in_view_frame(dict(v, azimuth=v["azimuth"] + 90), meshes)
