@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     enable_from_source(REPO)
     bpy.context.scene.cursor.location = (0, 0, 0)
-    base = dict(template_vertices=args.vertices, refine=True, refine_steps=150, upright=False)
+    base = dict(template_vertices=args.vertices, refine=True, refine_steps=contract.default("refine_steps"), upright=False)
     picture = os.path.abspath(args.image)
 
     first, _ = timed(picture, base, {})

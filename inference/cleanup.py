@@ -8,11 +8,12 @@ import time
 
 import numpy as np
 
-# Rounds of isotropic remeshing: on network meshes (edge spread ~0.45) three rounds bring the spread to ~0.13,
-# each further round buys ~0.01 for ~0.06 s.
-REMESH_ROUNDS = 3
+# Rounds of isotropic remeshing: on network meshes (edge spread ~0.45) two rounds bring the spread (std over mean
+# of the final edge lengths) to ~0.18 and three to ~0.16, for ~0.05-0.09 s a round; on realval the third round
+# moved nothing but normal consistency (-0.001 without it; docs/speed.md).
+REMESH_ROUNDS = 2
 # Work budget in vertex-rounds (each round's vertex count, added up): a 40k-vertex mesh takes ~4 s a round here,
-# so it gets one round and 20k or less all three. Counted, never timed: the same picture gives the same mesh on
+# so it gets one round and 30k or less both. Counted, never timed: the same picture gives the same mesh on
 # every machine and under any load.
 REMESH_VERTEX_ROUNDS = 60_000
 

@@ -357,7 +357,7 @@ def test_operator_properties_come_from_the_contract(clean_data):
     assert (vertices.default, vertices.hard_min, vertices.hard_max) == (2500, contract.VERTICES_MIN,
                                                                         contract.VERTICES_MAX)
     steps = props["refine_steps"]
-    assert (steps.default, steps.hard_min, steps.hard_max) == (150, contract.STEPS_MIN, contract.STEPS_MAX)
+    assert (steps.default, steps.hard_min, steps.hard_max) == (100, contract.STEPS_MIN, contract.STEPS_MAX)
     assert props["size"].hard_min == pytest.approx(contract.SIZE_MIN) and props["size"].default == 1.0
     assert props["even_triangles"].default is True and props["refine"].default is True
     with pytest.raises(ValueError, match="size must be at least 0.001"):
