@@ -12,7 +12,7 @@ from .contract import MODEL_AUTO, MODEL_NONE, VERTICES_MAX, VERTICES_MIN
 from .errors import DependencyError, InputError, MeshFromImageError
 from .frame import Frame
 from .image_io import picture_facts, read_mask, read_source
-from .mask import bounding_box, extract_objects, hole_sizes, object_masks, through_holes
+from .mask import bounding_box, extract_objects, hole_sizes, holes_only_where, object_masks, through_holes
 from .meshes import genus
 from .result import Reconstruction, ReconstructionOptions
 from .template import inflation_template
@@ -111,6 +111,8 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     mask_grid = frame.sample_grid(m.astype(np.float32), grid) > 0.5
     if not opts.fill_holes:
         mask_grid, info["holes"], info["hole_areas"] = _grid_holes(mask_grid)
+    else:
+        mask_grid = holes_only_where(mask_grid, np.zeros_like(mask_grid))
     timings["mask"] = time.perf_counter() - t
 
     model = _resolve_model(opts.model, info)
@@ -199,7 +201,8 @@ def _starting_mesh(model, frame: Frame, work: np.ndarray, m: np.ndarray, mask_gr
     t = time.perf_counter()
     vertices, faces, reference = None, None, None
     # The network's mask grid, once: the thinness check and the network read the same one.
-    network_mask = frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5 if model is not None else None
+    network_mask = holes_only_where(frame.sample_grid(m.astype(np.float32), NETWORK_GRID) > 0.5, mask_grid) \
+        if model is not None else None
     if model is not None and not network_mask.any():
         # Thinner than a cell of the network's grid (a 1-pixel strip): the template's finer grids can still
         # mesh it, or say what to do; the network would only see an empty mask.

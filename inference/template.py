@@ -15,7 +15,7 @@ from scipy import ndimage, sparse
 from scipy.sparse.linalg import spsolve
 
 from .frame import FRAME_HALF_EXTENT
-from .mask import hole_sizes
+from .mask import hole_sizes, holes_only_where
 from .meshes import genus, largest_component, orient_outward, unique_edges, vertex_adjacency
 
 # c in laplacian h = -c. 4 makes a disc a sphere and a strip a tube 1.41x deeper than wide; 3 is the
@@ -160,7 +160,8 @@ def march_without_false_handles(field2d: np.ndarray, mask: np.ndarray, target_ve
     """(vertices, faces, marching resolution): the largest piece of `march_to_density`, with no more handles
     than the mask has holes: a thin curl whose tip comes within a cell of the body (the bundled toy figure's whisker) is bridged by a coarse march, which
     makes a tunnel the picture does not show (with Fill Holes too). Such a march is redone finer
-    (HANDLE_RETRIES), and the first without the extra handle is kept; if none is, the first march is."""
+    (HANDLE_RETRIES), and the first without the extra handle is kept; if none is, the parts are joined across
+    the gap; if that keeps a handle too, the first march is."""
     holes = len(hole_sizes(mask))
 
     def marched(target):
@@ -174,7 +175,23 @@ def march_without_false_handles(field2d: np.ndarray, mask: np.ndarray, target_ve
         finer = marched(int(factor * target_vertices))
         if genus(*finer[:2]) <= holes:
             return finer
-    return first
+    # A gap narrower than any of these marches resolves (realval's ogre_v2: an arm a pixel from the body; a C
+    # whose slit is a pixel wide): the parts are joined across it, the mask closed by a marching cell but for its
+    # own openings, so the template has a small web or membrane there rather than a tunnel the picture does not
+    # show. Only the template's field changes;
+    # the fit still sees the gap.
+    from scipy import ndimage
+    from skimage.morphology import disk
+
+    radius = max(1, int(np.ceil(mask.shape[0] / first[2])))
+    padded = np.pad(mask, radius + 1)
+    closed = (ndimage.binary_closing(padded, structure=disk(radius)) | padded)[radius + 1:-radius - 1,
+                                                                                radius + 1:-radius - 1]
+    # The mask's own openings stay as they are; what the closing enclosed (a C whose slit it closed) is filled.
+    closed = holes_only_where(closed & ~(ndimage.binary_fill_holes(mask) & ~mask), mask)
+    v, f, resolution = march_to_density(_signed_height(closed, inflation_depth(closed)), target_vertices, **march)
+    joined = (*largest_component(v, f), resolution)
+    return joined if genus(*joined[:2]) <= holes else first
 
 
 def taubin_smooth(vertices: np.ndarray, faces: np.ndarray, iterations: int = 10,
