@@ -43,6 +43,10 @@ class BatchItem:
 
 # ---- which pictures ----------------------------------------------------------------------------------------
 
+# Worker processes side by side (--jobs): one by default; the farm's job type reads these too.
+JOBS_DEFAULT, JOBS_MIN = 1, 1
+
+
 def add_arguments(parser) -> None:
     """The batch flags, the same on both command lines (help included)."""
     group = parser.add_argument_group("batch")
@@ -65,15 +69,16 @@ def add_arguments(parser) -> None:
                             "with the same arguments cover every picture exactly once")
     share.add_argument("--range", dest="index_range", default=None, metavar="A-B",
                        help="only pictures A to B (1-based, inclusive) of the sorted batch")
-    group.add_argument("--jobs", type=int, default=1, metavar="J",
-                       help="reconstruct J pictures side by side, one worker process each (default 1; more "
-                            "than the CPU cores, or than the GPU's memory allows, is slower, not faster)")
+    group.add_argument("--jobs", type=int, default=JOBS_DEFAULT, metavar="J",
+                       help=f"reconstruct J pictures side by side, one worker process each (default "
+                            f"{JOBS_DEFAULT}; more than the CPU cores, or than the GPU's memory allows, is slower, "
+                            "not faster)")
 
 
 def check_arguments(args) -> None:
     """BatchError for flag values no batch can run with (before any work)."""
-    if args.jobs < 1:
-        raise BatchError("--jobs must be at least 1")
+    if args.jobs < JOBS_MIN:
+        raise BatchError(f"--jobs must be at least {JOBS_MIN}")
     if getattr(args, "chunk", None) is not None:
         parse_chunk(args.chunk)
     if getattr(args, "index_range", None) is not None:

@@ -22,10 +22,11 @@ END = "// ---- end of the contract's block ----"
 
 
 def contract_values() -> dict:
-    """The job type's settings that are the headless command's options: default and bounds or choices."""
+    """The job type's settings that are the headless command's options (inference/contract.py) and batch flags
+    (inference/batch.py): default and bounds or choices."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from inference import contract
+    from inference import batch, contract
 
     faces, bake = contract.spec("target_faces"), contract.spec("bake_size")
     return {
@@ -46,11 +47,13 @@ def contract_values() -> dict:
         # The job type asks the opposite question (skip the fit?), as the command's --no-refine does.
         "no_refine": {"default": not contract.default("refine")},
         "fill_holes": {"default": contract.default("fill_holes")},
+        "jobs": {"default": batch.JOBS_DEFAULT, "min": batch.JOBS_MIN},
     }
 
 
 def block() -> str:
-    lines = [f"    {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}," for key, value in contract_values().items()]
+    lines = [f"    {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},"
+             for key, value in contract_values().items()]
     return "\n".join([BEGIN, "const CONTRACT = {", *lines, "};", END])
 
 

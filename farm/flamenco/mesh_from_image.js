@@ -26,6 +26,7 @@ const CONTRACT = {
     "fill_sides": {"default": false},
     "no_refine": {"default": false},
     "fill_holes": {"default": false},
+    "jobs": {"default": 1, "min": 1},
 };
 // ---- end of the contract's block ----
 // More tasks than this would only flood the Manager's database with empty chunks.
@@ -87,7 +88,7 @@ const JOB_TYPE = {
         { key: "fill_holes", type: "bool", default: CONTRACT.fill_holes.default,
           label: "Fill Holes",
           description: "Fill the openings the pictures show through the objects (a mug's handle, a ring): one closed surface without handles" },
-        { key: "jobs", type: "int32", default: 1, propargs: { min: 1 },
+        { key: "jobs", type: "int32", default: CONTRACT.jobs.default, propargs: { min: CONTRACT.jobs.min },
           label: "Processes per Task",
           description: "Worker processes each task runs side by side on its machine" },
 
@@ -128,7 +129,7 @@ function readSettings(settings) {
         fail("bake", "must be " + CONTRACT.bake.off + " (no baking) or " + CONTRACT.bake.min + " to " + CONTRACT.bake.max
              + " pixels, not " + values.bake);
     }
-    requireInteger(values, "jobs", 1);
+    requireInteger(values, "jobs", CONTRACT.jobs.min);
     for (const key of ["recursive", "quads", "upright", "fill_sides", "no_refine", "fill_holes"]) {
         if (typeof values[key] !== "boolean") {
             fail(key, "must be true or false, not " + JSON.stringify(values[key]));
