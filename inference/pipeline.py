@@ -112,7 +112,8 @@ def reconstruct(source, options: ReconstructionOptions | None = None, *, mask=No
     if not opts.fill_holes:
         mask_grid, info["holes"], info["hole_areas"] = _grid_holes(mask_grid)
     else:
-        mask_grid = holes_only_where(mask_grid, np.zeros_like(mask_grid))
+        # Sampling can close a gap between two parts into a hole the picture does not have (holes_only_where).
+        mask_grid = ndimage.binary_fill_holes(mask_grid)
     timings["mask"] = time.perf_counter() - t
 
     model = _resolve_model(opts.model, info)

@@ -178,9 +178,7 @@ def march_without_false_handles(field2d: np.ndarray, mask: np.ndarray, target_ve
     # A gap narrower than any of these marches resolves (realval's ogre_v2: an arm a pixel from the body; a C
     # whose slit is a pixel wide): the parts are joined across it, the mask closed by a marching cell but for its
     # own openings, so the template has a small web or membrane there rather than a tunnel the picture does not
-    # show. Only the template's field changes;
-    # the fit still sees the gap.
-    from scipy import ndimage
+    # show. Only the template's field changes; the fit still sees the gap.
     from skimage.morphology import disk
 
     radius = max(1, int(np.ceil(mask.shape[0] / first[2])))
