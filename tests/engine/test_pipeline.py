@@ -145,3 +145,25 @@ def test_a_dense_learned_mesh_is_made_at_the_network_cap_and_refined_by_the_reme
     assert r.info["network_vertices"] < 1.1 * pipeline.NETWORK_MAX_VERTICES
     assert r.info["self_intersections"]["crossing_faces_after"] == 0
     assert 0.8 * fast_options.template_vertices < len(r.vertices) < 1.3 * fast_options.template_vertices
+
+
+@pytest.mark.parametrize("shape", ["small_disk", "two_disks", "cross"])
+def test_the_settling_fit_comes_back_without_crossings_and_never_with_a_worse_outline(shape):
+    # A sphere settled onto outlines it does not fit: the 50-step fit folds it (19-104 crossing faces here).
+    import torch
+    import trimesh
+
+    from inference import pipeline
+    from inference.frame import FRAME_HALF_EXTENT
+    from inference.untangle import intersecting_faces
+
+    sphere = trimesh.creation.icosphere(4)
+    vertices = (sphere.vertices * FRAME_HALF_EXTENT * 0.6).astype(np.float32)
+    faces = np.asarray(sphere.faces)
+    yy, xx = np.mgrid[:256, :256]
+    mask = {"small_disk": np.hypot(yy - 128, xx - 128) < 40,
+            "two_disks": (np.hypot(yy - 128, xx - 70) < 45) | (np.hypot(yy - 128, xx - 186) < 45),
+            "cross": ((abs(yy - 128) < 12) & (abs(xx - 128) < 110)) | ((abs(xx - 128) < 12) & (abs(yy - 128) < 110))}[shape]
+    settled, moved = pipeline._settle(vertices, faces, mask, torch.device("cpu"), None)
+    assert not intersecting_faces(settled, faces).any()
+    assert moved and pipeline._outline_error(settled, faces, mask) < 0.7 * pipeline._outline_error(vertices, faces, mask)
