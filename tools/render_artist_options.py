@@ -34,8 +34,6 @@ sys.path.insert(0, os.path.join(REPO, "tools"))
 import render_preview as preview  # noqa: E402
 from blender_dev import DEV_MODULE as MODULE, enable_from_source  # noqa: E402
 
-# Reconstruction options shared by every picture (the artist options differ).
-BASE = dict(template_vertices=2500, refine=True, refine_steps=150)
 WIRE = (0.05, 0.05, 0.05)
 
 
@@ -48,7 +46,7 @@ def clear_objects() -> None:
 def make(picture: str, **options) -> list:
     before = set(bpy.data.objects)
     bpy.context.scene.cursor.location = (0, 0, 0)
-    result = bpy.ops.mesh_from_image.reconstruct(filepath=os.path.abspath(picture), **BASE, **options)
+    result = bpy.ops.mesh_from_image.reconstruct(filepath=os.path.abspath(picture), **options)
     if result != {'FINISHED'}:
         raise SystemExit(f"reconstruction failed: {result}")
     return [o for o in set(bpy.data.objects) - before if o.type == 'MESH']
